@@ -1,0 +1,262 @@
+"""Pure NumPy building blocks of a multi-layer perceptron.
+
+Initialisation, activations, losses and the forward/backward passes used during
+training. Weights are dense arrays; a pruned weight is an exact zero whose gradient
+is masked, so it stays zero through every update.
+
+Nothing here knows about estimators: functions take arrays and return arrays, and
+the only in-place work is on arrays the function allocated or on arguments named
+``out`` (or documented as modified in place).
+"""
+
+import numpy as np
+from scipy.special import expit, xlogy
+
+
+def _identity(Z):
+    return Z
+
+
+def _logistic(Z):
+    return expit(Z, out=Z)
+
+
+def _tanh(Z):
+    return np.tanh(Z, out=Z)
+
+
+def _relu(Z):
+    return np.maximum(Z, 0, out=Z)
+
+
+def _softmax(Z):
+    Z -= Z.max(axis=1, keepdims=True)
+    np.exp(Z, out=Z)
+    Z /= Z.sum(axis=1, keepdims=True)
+    return Z
+
+
+# In-place activations, keyed by the names MLPClassifier uses.
+ACTIVATIONS = {
+    "identity": _identity,
+    "logistic": _logistic,
+    "tanh": _tanh,
+    "relu": _relu,
+    "softmax": _softmax,
+}
+
+HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+
+
+def _identity_derivative(A, delta):
+    return delta
+
+
+def _logistic_derivative(A, delta):
+    delta *= A
+    delta *= 1 - A
+    return delta
+
+
+def _tanh_derivative(A, delta):
+    delta *= 1 - A * A
+    return delta
+
+
+def _relu_derivative(A, delta):
+    # A is the activation *after* relu, so A <= 0 exactly where the unit was off.
+    np.copyto(delta, 0, where=A <= 0)
+    return delta
+
+
+# Multiply ``delta`` in place by the activation's derivative, expressed through the
+# activation's output ``A`` (which is all the backward pass keeps).
+DERIVATIVES = {
+    "identity": _identity_derivative,
+    "logistic": _logistic_derivative,
+    "tanh": _tanh_derivative,
+    "relu": _relu_derivative,
+}
+
+
+def init_params(layer_units, activation, rng, dtype):
+    """Draw Glorot-uniform weights and biases, as MLPClassifier does.
+
+    The draws are made in the same order and with the same bounds as
+    ``sklearn.neural_network.MLPClassifier``, so the same ``random_state`` gives the
+    same starting network.
+
+    Parameters
+    ----------
+    layer_units : list of int
+        Units per layer, input and output included.
+    activation : str
+        Hidden activation; ``"logistic"`` uses the narrower bound.
+    rng : numpy.random.RandomState
+        The fit's random number generator.
+    dtype : numpy dtype
+        Compute dtype of the returned arrays.
+
+    Returns
+    -------
+    coefs : list of ndarray of shape (fan_in, fan_out)
+    intercepts : list of ndarray of shape (fan_out,)
+    """
+    factor = 2.0 if activation == "logistic" else 6.0
+    coefs, intercepts = [], []
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        coef = rng.uniform(-bound, bound, (fan_in, fan_out))
+        intercept = rng.uniform(-bound, bound, fan_out)
+        coefs.append(coef.astype(dtype, copy=False))
+        intercepts.append(intercept.astype(dtype, copy=False))
+    return coefs, intercepts
+
+
+def forward(X, coefs, intercepts, activation, out_activation):
+    """Forward pass that keeps every layer's output (for backpropagation).
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    coefs, intercepts : lists of ndarray
+    activation : str
+        Hidden activation name (a key of ``ACTIVATIONS``).
+    out_activation : str
+        Output activation name.
+
+    Returns
+    -------
+    activations : list of ndarray
+        ``[X, hidden_1, ..., output]``; the last item holds probabilities.
+    """
+    activations = [X]
+    hidden = ACTIVATIONS[activation]
+    last = len(coefs) - 1
+    for i, (coef, intercept) in enumerate(zip(coefs, intercepts)):
+        Z = activations[-1] @ coef
+        Z += intercept
+        if i < last:
+            hidden(Z)
+        else:
+            ACTIVATIONS[out_activation](Z)
+        activations.append(Z)
+    return activations
+
+
+def log_loss_sum(Y, P, out_activation, sample_weight=None):
+    """Weighted sum over samples of the cross-entropy of probabilities ``P``.
+
+    ``P`` has one column per class for a softmax output, or one column per
+    independent binary output for a logistic output (binary and multilabel).
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n_outputs)
+        Binarized targets (0/1), in the compute dtype.
+    P : ndarray of shape (n_samples, n_outputs)
+        Predicted probabilities.
+    out_activation : {"softmax", "logistic"}
+        Categorical cross-entropy for softmax, binary cross-entropy per column for
+        logistic.
+    sample_weight : ndarray of shape (n_samples,), default=None
+
+    Returns
+    -------
+    loss : float
+        Not yet divided by the number (or weight) of samples.
+    """
+    eps = np.finfo(P.dtype).eps
+    P = np.clip(P, eps, 1 - eps)
+    per_sample = xlogy(Y, P).sum(axis=1)
+    if out_activation == "logistic":
+        per_sample += xlogy(1 - Y, 1 - P).sum(axis=1)
+    if sample_weight is not None:
+        per_sample *= sample_weight
+    return -float(per_sample.sum(dtype=np.float64))
+
+
+def loss_and_gradients(
+    X,
+    Y,
+    coefs,
+    intercepts,
+    *,
+    activation,
+    out_activation,
+    alpha,
+    denom,
+    sample_weight=None,
+    masks=None,
+):
+    """Loss and its gradients for one batch, by backpropagation.
+
+    The loss is MLPClassifier's: the (weighted) cross-entropy summed over the
+    batch plus ``alpha / 2 * sum(W ** 2)``, both divided by ``denom``. For
+    unweighted data ``denom`` is the batch size; with sample weights it is the
+    batch's share of the total weight, ``n_batch * sum(sample_weight) / n_samples``
+    (see ``_optim``), so a batch whose weights are all zero is harmless.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+        Binarized targets in the compute dtype.
+    coefs, intercepts : lists of ndarray
+    activation, out_activation : str
+    alpha : float
+        L2 penalty.
+    denom : float
+        Normalising constant, see above.
+    sample_weight : ndarray of shape (n_samples,), default=None
+    masks : list of (ndarray of bool or None), default=None
+        Kept connections; the gradient of a pruned weight is set to zero so that
+        no optimizer ever moves it.
+
+    Returns
+    -------
+    loss : float
+    coef_grads : list of ndarray
+    intercept_grads : list of ndarray
+    """
+    activations = forward(X, coefs, intercepts, activation, out_activation)
+    out = activations[-1]
+    data_loss = log_loss_sum(Y, out, out_activation, sample_weight)
+    penalty = sum(float(np.vdot(c, c)) for c in coefs)
+    loss = (data_loss + 0.5 * alpha * penalty) / denom
+
+    # For softmax + cross-entropy and logistic + binary cross-entropy the output
+    # delta is simply P - Y.
+    delta = out - Y
+    if sample_weight is not None:
+        delta *= sample_weight[:, np.newaxis]
+    derivative = DERIVATIVES[activation]
+    n_layers = len(coefs)
+    coef_grads = [None] * n_layers
+    intercept_grads = [None] * n_layers
+    for i in range(n_layers - 1, -1, -1):
+        grad = activations[i].T @ delta
+        if alpha:
+            grad += alpha * coefs[i]
+        grad /= denom
+        if masks is not None and masks[i] is not None:
+            grad *= masks[i]
+        coef_grads[i] = np.asarray(grad)
+        intercept_grads[i] = delta.sum(axis=0) / denom
+        if i > 0:
+            delta = delta @ coefs[i].T
+            derivative(activations[i], delta)
+    return loss, coef_grads, intercept_grads
+
+
+def predict_proba_dense(X, coefs, intercepts, activation, out_activation):
+    """Output probabilities without keeping the hidden layers."""
+    hidden = ACTIVATIONS[activation]
+    A = X
+    last = len(coefs) - 1
+    for i, (coef, intercept) in enumerate(zip(coefs, intercepts)):
+        A = A @ coef
+        A += intercept
+        if i < last:
+            hidden(A)
+    return ACTIVATIONS[out_activation](A)

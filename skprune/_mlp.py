@@ -1,0 +1,868 @@
+"""The estimator: parameters, validation, tags and the fit/predict entry points.
+
+No training loop lives here: ``fit`` validates, builds a ``TrainState``, hands it
+to a driver in ``_optim`` together with a ``_pruning.Pruner``, and commits the
+finished state as sparse storage (``_sparse``).
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from ._core import HIDDEN_ACTIVATIONS, init_params, predict_proba_dense
+from ._optim import (
+    DivergenceError,
+    Reporter,
+    TrainState,
+    make_optimizer,
+    run_lbfgs,
+    run_stochastic,
+)
+from ._pruning import (
+    CRITERIA,
+    GRANULARITIES,
+    SCHEDULES,
+    SCOPES,
+    Pruner,
+    layer_sparsity,
+)
+from ._sparse import forward_proba, inference_layers, mask_from_csr, to_csr
+
+_STOCHASTIC_SOLVERS = ("sgd", "adam")
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-layer perceptron classifier that prunes itself while it trains.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the
+    same parameters, with the same names, order and defaults, the same fitted
+    attributes and methods, plus pruning settings that are plain hyperparameters.
+    During ``fit`` the smallest weights are removed on a schedule until
+    ``sparsity`` is reached; the result is stored as ``scipy.sparse`` matrices.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element represents the number of neurons in the ith hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation function for the hidden layers.
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        The solver for weight optimization: L-BFGS-B from scipy, stochastic
+        gradient descent, or Adam.
+
+    alpha : float, default=0.0001
+        Strength of the L2 regularization term, divided by the sample size when
+        added to the loss.
+
+    batch_size : int, default='auto'
+        Size of minibatches for stochastic optimizers; ``'auto'`` means
+        ``min(200, n_samples)``. Unused by 'lbfgs'.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning rate schedule for 'sgd', as in MLPClassifier.
+
+    learning_rate_init : float, default=0.001
+        The initial learning rate ('sgd' and 'adam').
+
+    power_t : float, default=0.5
+        The exponent for the 'invscaling' learning rate.
+
+    max_iter : int, default=200
+        Maximum number of iterations: epochs for 'sgd' and 'adam', L-BFGS
+        iterations for 'lbfgs'. The pruning schedule is laid out inside this
+        budget.
+
+    shuffle : bool, default=True
+        Whether to shuffle samples in each iteration ('sgd' and 'adam').
+
+    random_state : int, RandomState instance, default=None
+        Determines weight initialization, the early-stopping split, batch
+        sampling and random pruning scores. Pass an int for reproducible results.
+
+    tol : float, default=1e-4
+        Tolerance for the optimization. When the loss or score is not improving by
+        at least ``tol`` for ``n_iter_no_change`` consecutive iterations, training
+        stops. The rule is only applied once the pruning schedule is complete.
+
+    verbose : bool, default=False
+        Whether to print progress messages (one line per iteration and per
+        pruning round) to stdout.
+
+    warm_start : bool, default=False
+        When True, reuse the solution of the previous call to fit as
+        initialization. Pruned weights stay pruned; the schedule continues from
+        the current sparsity to ``sparsity``.
+
+    momentum : float, default=0.9
+        Momentum for gradient descent update ('sgd').
+
+    nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum ('sgd' with momentum > 0).
+
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training data and stop
+        when the validation score stops improving. The best weights are restored
+        at the end, among those that already meet the target sparsity.
+
+    validation_fraction : float, default=0.1
+        The proportion of training data set aside for early stopping.
+
+    beta_1 : float, default=0.9
+        Exponential decay rate for the first moment estimates in 'adam'.
+
+    beta_2 : float, default=0.999
+        Exponential decay rate for the second moment estimates in 'adam'.
+
+    epsilon : float, default=1e-8
+        Value for numerical stability in 'adam'.
+
+    n_iter_no_change : int, default=10
+        Maximum number of epochs to not meet ``tol`` improvement ('sgd', 'adam').
+
+    max_fun : int, default=15000
+        Maximum number of loss function calls ('lbfgs').
+
+    sparsity : float in [0, 1) or 'auto', default=0.9
+        Target fraction of weights removed. ``0`` trains a dense network.
+
+    pruning : {'magnitude', 'random'}, default='magnitude'
+        Saliency criterion that ranks weights: ``'magnitude'`` keeps the largest
+        ``|w|``; ``'random'`` is the baseline.
+
+    pruning_scope : {'layer', 'global'}, default='layer'
+        ``'layer'`` reaches ``sparsity`` in every layer.
+
+    granularity : {'weight', 'neuron'}, default='weight'
+        ``'weight'`` removes single connections.
+
+    pruning_schedule : {'gradual'}, default='gradual'
+        ``'gradual'`` prunes during training along the cubic schedule of Zhu &
+        Gupta (2017), then fine-tunes.
+
+    pruning_steps : int, default=10
+        Number of pruning rounds.
+
+    finetune_iter : int, default=10
+        Epochs of fine-tuning reserved after the last pruning round; after it,
+        training goes on until the stopping rule or ``max_iter`` ends it.
+
+    pruning_tol : float, default=0.01
+        Largest accepted rise in validation loss for the greedy search.
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights associated with classes, as in
+        :class:`~sklearn.linear_model.LogisticRegression`; multiplied into
+        ``sample_weight``.
+
+    dtype : {'float32', 'float64'} or None, default='float32'
+        Compute dtype of training and prediction. None follows ``X`` (float64
+        unless ``X`` is float32).
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+        Class labels for each output.
+
+    loss_ : float
+        The current loss computed with the loss function.
+
+    best_loss_ : float or None
+        The minimum loss reached by the solver since the last pruning round;
+        None with ``early_stopping=True``.
+
+    loss_curve_ : list of shape (`n_iter_`,)
+        The loss at each iteration.
+
+    validation_scores_ : list of shape (`n_iter_`,) or None
+        Validation accuracy at each iteration when ``early_stopping=True``.
+
+    best_validation_score_ : float or None
+        Best validation accuracy after the last pruning round when
+        ``early_stopping=True``.
+
+    t_ : int
+        The number of training samples seen by the solver during fitting.
+
+    sparse_coefs_ : list of scipy.sparse.csr_array
+        The stored weight matrices, layer by layer.
+
+    coefs_ : list of ndarray
+        Dense copies of ``sparse_coefs_``, made on access and never pickled.
+
+    intercepts_ : list of ndarray
+        The bias vector of each layer.
+
+    sparsity_ : float
+        Achieved fraction of zero weights over all layers.
+
+    layer_sparsity_ : ndarray of shape (n_layers - 1,)
+        Achieved fraction of zero weights in each layer.
+
+    hidden_layer_sizes_ : tuple of int
+        Hidden layer sizes of the stored network.
+
+    pruning_history_ : list of dict
+        One record per pruning round: ``round``, ``iteration``, ``t``, ``target``,
+        ``sparsity``, ``layer_sparsity``, ``loss``, ``validation_score``,
+        ``accepted``.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`, when they are all strings.
+
+    n_iter_ : int
+        The number of iterations the solver has run.
+
+    n_layers_ : int
+        Number of layers.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Name of the output activation function.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The dense network this one replaces.
+
+    References
+    ----------
+    Han, Pool, Tran & Dally (2015). "Learning both weights and connections for
+    efficient neural networks." NeurIPS.
+
+    Zhu & Gupta (2017). "To prune, or not to prune: exploring the efficacy of
+    pruning for model compression." arXiv:1710.01878.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skprune import PrunedMLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = PrunedMLPClassifier(sparsity=0.8, max_iter=300, random_state=0)
+    >>> clf.fit(X, y).score(X, y) > 0.9
+    True
+    >>> round(clf.sparsity_, 2)
+    0.8
+    >>> clf.sparse_coefs_[0].nnz
+    80
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "sparsity": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
+        "pruning": [StrOptions(set(CRITERIA))],
+        "pruning_scope": [StrOptions(set(SCOPES))],
+        "granularity": [StrOptions(set(GRANULARITIES))],
+        "pruning_schedule": [StrOptions(set(SCHEDULES))],
+        "pruning_steps": [Interval(Integral, 1, None, closed="left")],
+        "finetune_iter": [Interval(Integral, 0, None, closed="left")],
+        "pruning_tol": [Interval(Real, 0, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "dtype": [StrOptions(set(_DTYPES)), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        sparsity=0.9,
+        pruning="magnitude",
+        pruning_scope="layer",
+        granularity="weight",
+        pruning_schedule="gradual",
+        pruning_steps=10,
+        finetune_iter=10,
+        pruning_tol=0.01,
+        class_weight=None,
+        dtype="float32",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.sparsity = sparsity
+        self.pruning = pruning
+        self.pruning_scope = pruning_scope
+        self.granularity = granularity
+        self.pruning_schedule = pruning_schedule
+        self.pruning_steps = pruning_steps
+        self.finetune_iter = finetune_iter
+        self.pruning_tol = pruning_tol
+        self.class_weight = class_weight
+        self.dtype = dtype
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y, pruning as it trains.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels, or a label indicator matrix for
+            multilabel classification).
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights, non-negative.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic"
+                " optimizers. %s is not stochastic." % self.solver
+            )
+        return True
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Update the model with a single epoch over the given data.
+
+        The pruning schedule counts samples seen (``t_``); one epoch of the
+        schedule is the number of samples in the first call.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+
+        classes : array of shape (n_classes,), default=None
+            Classes across all calls to partial_fit; required on the first call.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights, non-negative.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit: the "
+                "class frequencies of one batch are not those of the data. Pass "
+                "a dict, e.g. from sklearn.utils.class_weight.compute_class_weight"
+                "('balanced', classes=classes, y=y_all)."
+            )
+        if _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _compute_dtype(self, X_dtype=None):
+        if self.dtype is None:
+            return (np.float64, np.float32)
+        return _DTYPES[self.dtype]
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=self._compute_dtype(),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start and not incremental:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same "
+                        "classes as in the previous call to fit. Previously "
+                        f"got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                )
+        Y = self._label_binarizer.transform(y).astype(X.dtype)
+        if sp.issparse(X) and X.format != "csr":
+            X = X.tocsr()  # row batches
+        return X, y, Y
+
+    def _validate_sample_weight(self, sample_weight, X, y):
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        if self.class_weight is not None:
+            class_sw = compute_sample_weight(self.class_weight, y).astype(X.dtype)
+            sample_weight = (
+                class_sw if sample_weight is None else sample_weight * class_sw
+            )
+        if sample_weight is not None and not np.any(sample_weight > 0):
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number: every "
+                "sample has zero weight (after class_weight)."
+            )
+        return sample_weight
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if np.any(np.array(sizes) <= 0):
+            raise ValueError("hidden_layer_sizes must be > 0, got %s." % sizes)
+        return sizes
+
+    def _fit(self, X, y, sample_weight, incremental):
+        hidden_sizes = self._hidden_sizes()
+        first_pass = not hasattr(self, "sparse_coefs_") or (
+            not self.warm_start and not incremental
+        )
+        X, y, Y = self._validate_input(X, y, incremental, reset=first_pass)
+        sample_weight = self._validate_sample_weight(sample_weight, X, y)
+        if Y.ndim == 1:
+            Y = Y.reshape(-1, 1)
+        n_samples, n_features = X.shape
+        n_outputs = Y.shape[1]
+        if not first_pass and tuple(hidden_sizes) != self._fit_hidden_layer_sizes:
+            raise ValueError(
+                f"hidden_layer_sizes changed from {self._fit_hidden_layer_sizes} to "
+                f"{tuple(hidden_sizes)} since the network was fitted; warm_start "
+                "and partial_fit continue the fitted network. Set warm_start=False "
+                "to train a new one."
+            )
+
+        rng = check_random_state(self.random_state)
+        reporter = Reporter(self.verbose)
+        stochastic = self.solver in _STOCHASTIC_SOLVERS
+        hp = self.get_params()
+
+        if first_pass:
+            layer_units = [n_features, *hidden_sizes, n_outputs]
+            coefs, intercepts = init_params(layer_units, self.activation, rng, X.dtype)
+            state = TrainState(
+                coefs=coefs,
+                intercepts=intercepts,
+                masks=[None] * len(coefs),
+                activation=self.activation,
+                out_activation=self._out_activation(),
+            )
+        else:
+            state = self._resume_state(X.dtype)
+
+        if stochastic:
+            if state.optimizer is None or not incremental:
+                state.optimizer = make_optimizer(self.solver, state.params, hp)
+            if not incremental:
+                state.best_loss = None
+            if self.early_stopping:
+                if state.validation_scores is None:
+                    state.validation_scores = []
+            else:
+                state.validation_scores = None
+        else:
+            state.optimizer = None
+
+        sparsity = 0.0 if self.sparsity == "auto" else float(self.sparsity)
+        pruner = Pruner(
+            criterion=self.pruning,
+            scope=self.pruning_scope,
+            granularity=self.granularity,
+            schedule=self.pruning_schedule,
+            sparsity=sparsity,
+            n_steps=self.pruning_steps,
+            finetune_iter=self.finetune_iter,
+            rng=rng,
+            reporter=reporter,
+        )
+
+        validation = None
+        X_train, Y_train, sw_train = X, Y, sample_weight
+        if stochastic and self.early_stopping:
+            X_train, Y_train, sw_train, validation = self._split_validation(
+                X, Y, sample_weight, rng
+            )
+        epoch_samples = X_train.shape[0]
+        if incremental and state.plan:
+            epoch_samples = self._epoch_samples
+        pruner.start(
+            state,
+            epoch_samples=epoch_samples,
+            updates_per_epoch=self._updates_per_epoch(epoch_samples, stochastic),
+            max_iter=self.max_iter,
+            stochastic=stochastic,
+        )
+
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                if stochastic:
+                    interrupted = run_stochastic(
+                        state,
+                        X_train,
+                        Y_train,
+                        sw_train,
+                        hp=hp,
+                        rng=rng,
+                        pruner=pruner,
+                        reporter=reporter,
+                        validation=validation,
+                        incremental=incremental,
+                    )
+                else:
+                    interrupted = run_lbfgs(
+                        state,
+                        X,
+                        Y,
+                        sample_weight,
+                        hp=hp,
+                        pruner=pruner,
+                        reporter=reporter,
+                    )
+        except DivergenceError:
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed, or "
+                "learning_rate_init may be too large. The model was left as it "
+                "was before this call."
+            ) from None
+        if interrupted:
+            warnings.warn(
+                "Training interrupted by user; the model keeps the weights of the "
+                "last completed iteration (%d)." % state.n_iter
+            )
+        if not incremental:
+            pruner.finish(state)
+        if incremental and first_pass:
+            self._epoch_samples = X_train.shape[0]
+        self._commit(state, hidden_sizes, first_pass)
+        return self
+
+    def _updates_per_epoch(self, n_samples, stochastic):
+        if not stochastic:
+            return 1.0
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            batch_size = min(self.batch_size, n_samples)
+        return float(np.ceil(n_samples / batch_size))
+
+    def _out_activation(self):
+        if self._label_binarizer.y_type_ == "multiclass":
+            return "softmax"
+        return "logistic"
+
+    def _split_validation(self, X, Y, sample_weight, rng):
+        stratify = Y.astype(bool) if Y.shape[1] == 1 or self._is_multiclass() else None
+        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+        parts = train_test_split(
+            *arrays,
+            random_state=rng,
+            test_size=self.validation_fraction,
+            stratify=stratify,
+        )
+        X_train, X_val, Y_train, Y_val = parts[:4]
+        sw_train, sw_val = (None, None) if sample_weight is None else parts[4:]
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        y_val = self._label_binarizer.inverse_transform(
+            Y_val.ravel() if Y_val.shape[1] == 1 else Y_val
+        )
+
+        def validation(state):
+            proba = predict_proba_dense(
+                X_val,
+                state.coefs,
+                state.intercepts,
+                state.activation,
+                state.out_activation,
+            )
+            if not np.isfinite(proba).all():
+                return np.nan
+            y_pred = self._decode(proba)
+            return accuracy_score(y_val, y_pred, sample_weight=sw_val)
+
+        return X_train, Y_train, sw_train, validation
+
+    def _is_multiclass(self):
+        return self._label_binarizer.y_type_ == "multiclass"
+
+    def _resume_state(self, dtype):
+        """The training state to continue from (warm start, partial_fit)."""
+        state = getattr(self, "_state", None)
+        if state is not None:
+            state = state.copy()
+        else:
+            # After unpickling (or from_mlp): rebuild dense weights and masks from
+            # the stored network; optimizer moments start afresh.
+            state = TrainState(
+                coefs=[c.toarray() for c in self.sparse_coefs_],
+                intercepts=[b.copy() for b in self.intercepts_],
+                masks=[mask_from_csr(c) for c in self.sparse_coefs_],
+                activation=self.activation,
+                out_activation=self.out_activation_,
+                n_iter=self.n_iter_,
+                t=self.t_,
+                loss=self.loss_,
+                loss_curve=list(self.loss_curve_),
+                history=list(self.pruning_history_),
+            )
+        if state.coefs[0].dtype != dtype:
+            state.coefs = [c.astype(dtype) for c in state.coefs]
+            state.intercepts = [b.astype(dtype) for b in state.intercepts]
+            state.optimizer = None
+        return state
+
+    def _commit(self, state, hidden_sizes, first_pass):
+        """Store the finished state as the fitted model (all or nothing)."""
+        if first_pass:
+            self._fit_hidden_layer_sizes = tuple(hidden_sizes)
+        sparse_coefs = [to_csr(c, m) for c, m in zip(state.coefs, state.masks)]
+        sizes = np.array([c.size for c in state.coefs])
+        per_layer = layer_sparsity(state.masks, state.coefs)
+        self._state = state
+        self.sparse_coefs_ = sparse_coefs
+        self.intercepts_ = [b.copy() for b in state.intercepts]
+        self.n_layers_ = len(sparse_coefs) + 1
+        self.n_outputs_ = sparse_coefs[-1].shape[1]
+        self.out_activation_ = state.out_activation
+        self.hidden_layer_sizes_ = tuple(int(c.shape[1]) for c in sparse_coefs[:-1])
+        self.layer_sparsity_ = per_layer
+        self.sparsity_ = float(np.dot(per_layer, sizes) / sizes.sum())
+        self.n_iter_ = state.n_iter
+        self.t_ = state.t
+        self.loss_ = state.loss
+        self.loss_curve_ = list(state.loss_curve)
+        self.best_loss_ = state.best_loss
+        self.validation_scores_ = (
+            None if state.validation_scores is None else list(state.validation_scores)
+        )
+        self.best_validation_score_ = state.best_validation_score
+        self.pruning_history_ = list(state.history)
+        self._layers = inference_layers(sparse_coefs)
+
+    # ---------------------------------------------------------- predictions
+    @property
+    def coefs_(self):
+        """Dense weight matrices derived from ``sparse_coefs_`` (a copy)."""
+        check_is_fitted(self, "sparse_coefs_")
+        return [c.toarray() for c in self.sparse_coefs_]
+
+    def _forward(self, X):
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=self.intercepts_[0].dtype,
+            reset=False,
+        )
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return forward_proba(
+                X,
+                self._layers,
+                self.intercepts_,
+                self.activation,
+                self.out_activation_,
+            )
+
+    def _decode(self, proba):
+        if proba.shape[1] == 1:
+            proba = proba.ravel()
+        return self._label_binarizer.inverse_transform(proba)
+
+    def predict(self, X):
+        """Predict using the pruned multi-layer perceptron classifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes.
+        """
+        return self._decode(self._forward(X))
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y_prob : ndarray of shape (n_samples, n_classes)
+            The predicted probability of each class, in the order of
+            ``classes_``.
+        """
+        proba = self._forward(X)
+        if proba.shape[1] == 1:
+            proba = proba.ravel()
+            return np.column_stack([1 - proba, proba])
+        return proba
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_y_prob : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``.
+        """
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(proba, out=proba)
+
+    # ------------------------------------------------------------ plumbing
+    def __getstate__(self):
+        # object.__getstate__ may return the live __dict__: copy before dropping.
+        state = dict(super().__getstate__())
+        # Training state (dense weights, optimizer moments) and the predict cache
+        # are derived or only needed to continue training: not stored.
+        state.pop("_state", None)
+        state.pop("_layers", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "sparse_coefs_" in self.__dict__:
+            self._layers = inference_layers(self.sparse_coefs_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.classifier_tags.multi_label = True
+        return tags
