@@ -266,7 +266,9 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
     >>> from sklearn.datasets import load_iris
     >>> from skprune import PrunedMLPClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = PrunedMLPClassifier(sparsity=0.8, max_iter=300, random_state=0)
+    >>> clf = PrunedMLPClassifier(
+    ...     sparsity=0.8, learning_rate_init=0.01, max_iter=500, random_state=0
+    ... )
     >>> clf.fit(X, y).score(X, y) > 0.9
     True
     >>> round(clf.sparsity_, 2)
@@ -535,6 +537,17 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         return sizes
 
     def _fit(self, X, y, sample_weight, incremental):
+        # All or nothing: a call that fails (bad input, divergence, ...) leaves
+        # the estimator exactly as it was, fitted or not.
+        saved = dict(self.__dict__)
+        try:
+            return self._fit_unsafe(X, y, sample_weight, incremental)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _fit_unsafe(self, X, y, sample_weight, incremental):
         hidden_sizes = self._hidden_sizes()
         first_pass = not hasattr(self, "sparse_coefs_") or (
             not self.warm_start and not incremental
@@ -573,7 +586,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
 
         if stochastic:
             if state.optimizer is None or not incremental:
-                state.optimizer = make_optimizer(self.solver, state.params, hp)
+                state.attach_optimizer(make_optimizer(self.solver, state.params, hp))
             if not incremental:
                 state.best_loss = None
             if self.early_stopping:
@@ -660,7 +673,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _updates_per_epoch(self, n_samples, stochastic):
         if not stochastic:
-            return 1.0
+            return None
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
         else:
@@ -765,6 +778,9 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         self._layers = inference_layers(sparse_coefs)
 
     # ---------------------------------------------------------- predictions
+    def __sklearn_is_fitted__(self):
+        return "sparse_coefs_" in self.__dict__
+
     @property
     def coefs_(self):
         """Dense weight matrices derived from ``sparse_coefs_`` (a copy)."""

@@ -28,13 +28,78 @@ class DivergenceError(FloatingPointError):
 # ----------------------------------------------------------------------------
 
 
-class SGD:
+# A layer keeping at most this share of its weights has its optimizer state stored
+# for the kept weights only: the update gathers their gradients and scatters the
+# step back, which is cheaper than a dense update once most weights are pruned.
+COMPRESS_DENSITY = 0.5
+
+
+class _Optimizer:
+    """Shared bookkeeping: per parameter, dense state or state of kept weights.
+
+    ``self.index[i]`` is None for dense state (with ``self.masks[i]`` the mask
+    to apply to the gradient, or None), or the flat indices of the kept weights
+    whose state alone is stored.
+    """
+
+    state_names = ()
+
+    def _init_state(self, params):
+        self.index = [None] * len(params)
+        self.masks = [None] * len(params)
+        self._scratch = [np.empty_like(p) for p in params]
+        for name in self.state_names:
+            setattr(self, name, [np.zeros_like(p) for p in params])
+
+    def apply_masks(self, masks):
+        """Zero (or drop) the state of pruned weights so they never move again."""
+        for i, mask in enumerate(masks):
+            if mask is None:
+                continue
+            kept = np.flatnonzero(mask)
+            old = self.index[i]
+            if old is None and kept.size > COMPRESS_DENSITY * mask.size:
+                self.masks[i] = mask.astype(self._scratch[i].dtype)
+                for name in self.state_names:
+                    getattr(self, name)[i] *= self.masks[i]
+                continue
+            # Select the kept entries from dense state, or from the previously
+            # kept entries (masks only ever lose entries).
+            select = kept if old is None else mask.ravel()[old]
+            for name in self.state_names:
+                states = getattr(self, name)
+                states[i] = np.ascontiguousarray(states[i].ravel()[select])
+            self.index[i] = kept
+            self.masks[i] = None
+            self._scratch[i] = np.empty(kept.size, dtype=self._scratch[i].dtype)
+
+    def update_params(self, params, grads):
+        """Take one step; ``params`` are modified in place."""
+        self._begin_step()
+        for i, (p, g) in enumerate(zip(params, grads)):
+            idx = self.index[i]
+            if idx is None:
+                if self.masks[i] is not None:
+                    g *= self.masks[i]
+                self._step(i, g, out=self._scratch[i])
+                p += self._scratch[i]
+            else:
+                self._step(i, g.ravel()[idx], out=self._scratch[i])
+                p.reshape(-1)[idx] += self._scratch[i]
+
+    def _begin_step(self):
+        pass
+
+
+class SGD(_Optimizer):
     """Stochastic gradient descent with (Nesterov) momentum, in place.
 
     Learning-rate rules follow MLPClassifier: ``constant``, ``invscaling``
     (``learning_rate_init / (t + 1) ** power_t`` with ``t`` the samples seen) and
     ``adaptive`` (divide by 5 on a plateau, stop below 1e-6).
     """
+
+    state_names = ("velocities",)
 
     def __init__(
         self,
@@ -51,22 +116,19 @@ class SGD:
         self.momentum = momentum
         self.nesterov = nesterov
         self.power_t = power_t
-        self.velocities = [np.zeros_like(p) for p in params]
-        self._scratch = [np.empty_like(p) for p in params]
+        self._init_state(params)
 
-    def update_params(self, params, grads):
-        """Take one step; ``params`` are modified in place."""
+    def _step(self, i, g, out):
         mu, lr = self.momentum, self.learning_rate
-        for p, g, v, s in zip(params, grads, self.velocities, self._scratch):
-            v *= mu
-            np.multiply(g, lr, out=s)
-            v -= s
-            if self.nesterov:
-                np.multiply(v, mu, out=s)
-                s -= lr * g
-                p += s
-            else:
-                p += v
+        v = self.velocities[i]
+        v *= mu
+        np.multiply(g, lr, out=out)
+        v -= out
+        if self.nesterov:
+            np.multiply(v, mu, out=out)
+            out -= lr * g
+        else:
+            out[...] = v
 
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
@@ -86,15 +148,11 @@ class SGD:
         reporter.message(msg + " Setting learning rate to %f" % self.learning_rate)
         return False
 
-    def apply_masks(self, masks):
-        """Zero the state of pruned weights so that they never move again."""
-        for v, mask in zip(self.velocities, masks):
-            if mask is not None:
-                v *= mask
 
-
-class Adam:
+class Adam(_Optimizer):
     """Adam (Kingma & Ba 2014), in place, with MLPClassifier's bias correction."""
+
+    state_names = ("ms", "vs")
 
     def __init__(
         self, params, learning_rate_init=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8
@@ -105,31 +163,30 @@ class Adam:
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
-        self.ms = [np.zeros_like(p) for p in params]
-        self.vs = [np.zeros_like(p) for p in params]
-        self._scratch = [np.empty_like(p) for p in params]
+        self._init_state(params)
 
-    def update_params(self, params, grads):
-        """Take one step; ``params`` are modified in place."""
+    def _begin_step(self):
         self.t += 1
-        b1, b2 = self.beta_1, self.beta_2
         self.learning_rate = (
-            self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+            self.learning_rate_init
+            * np.sqrt(1 - self.beta_2**self.t)
+            / (1 - self.beta_1**self.t)
         )
-        step = -self.learning_rate
-        for p, g, m, v, s in zip(params, grads, self.ms, self.vs, self._scratch):
-            m *= b1
-            np.multiply(g, 1 - b1, out=s)
-            m += s
-            v *= b2
-            np.multiply(g, g, out=s)
-            s *= 1 - b2
-            v += s
-            np.sqrt(v, out=s)
-            s += self.epsilon
-            np.divide(m, s, out=s)
-            s *= step
-            p += s
+
+    def _step(self, i, g, out):
+        b1, b2 = self.beta_1, self.beta_2
+        m, v = self.ms[i], self.vs[i]
+        m *= b1
+        np.multiply(g, 1 - b1, out=out)
+        m += out
+        v *= b2
+        np.multiply(g, g, out=out)
+        out *= 1 - b2
+        v += out
+        np.sqrt(v, out=out)
+        out += self.epsilon
+        np.divide(m, out, out=out)
+        out *= -self.learning_rate
 
     def iteration_ends(self, time_step):
         pass
@@ -137,13 +194,6 @@ class Adam:
     def trigger_stopping(self, msg, reporter):
         reporter.message(msg + " Stopping.")
         return True
-
-    def apply_masks(self, masks):
-        """Zero the moments of pruned weights so that they never move again."""
-        for m, v, mask in zip(self.ms, self.vs, masks):
-            if mask is not None:
-                m *= mask
-                v *= mask
 
 
 def make_optimizer(solver, params, hp):
@@ -288,10 +338,17 @@ class TrainState:
         )
 
     def restore(self, snapshot):
+        """Go back to ``snapshot``; optimizer moments restart on the next call."""
+        self.optimizer = None
         coefs, intercepts, masks = snapshot
         self.coefs = [c.copy() for c in coefs]
         self.intercepts = [b.copy() for b in intercepts]
         self.masks = [None if m is None else m.copy() for m in masks]
+
+    def attach_optimizer(self, optimizer):
+        """Use ``optimizer`` from now on, told which weights are pruned."""
+        optimizer.apply_masks(list(self.masks) + [None] * len(self.intercepts))
+        self.optimizer = optimizer
 
     def set_masks(self, masks):
         """Install new masks: zero the weights and the optimizer state they cut."""
@@ -405,7 +462,6 @@ def run_stochastic(
                     state.intercepts,
                     denom=n_batch * weight_scale,
                     sample_weight=sw,
-                    masks=state.masks,
                     **common,
                 )
                 if not np.isfinite(loss):
@@ -449,7 +505,6 @@ def run_stochastic(
                 break
     except DivergenceError:
         state.restore(good)
-        state.optimizer = None
         raise
     except KeyboardInterrupt:
         state.restore(good)

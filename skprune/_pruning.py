@@ -73,9 +73,12 @@ def gradual_plan(
     The layout is a warm-up, then ``n_steps`` rounds one interval apart, then
     ``finetune_iter`` epochs; when that does not fit in ``max_iter`` epochs every
     length is scaled down by the same factor, so the schedule always completes
-    within the budget. Targets follow :func:`cubic_target`.
+    within the budget. Targets follow :func:`cubic_target`. ``updates_per_epoch``
+    is None for L-BFGS, whose full-batch iterations need no minimum.
     """
-    interval = max(GRADUAL_EPOCHS, GRADUAL_MIN_UPDATES / updates_per_epoch)
+    interval = GRADUAL_EPOCHS
+    if updates_per_epoch is not None:
+        interval = max(interval, GRADUAL_MIN_UPDATES / updates_per_epoch)
     desired = (1 + n_steps) * interval + finetune_iter
     scale = min(1.0, max_iter / desired)
     return [
@@ -124,24 +127,22 @@ def compute_masks(scores, masks, n_prune):
     for i in range(n_layers - 1, -1, -1):
         score, mask, k = scores[i], masks[i], n_prune[i]
         n_weights = score.size
-        already = 0 if mask is None else n_weights - int(np.count_nonzero(mask))
-        k = max(k, already)
-        if k <= 0:
+        # Only weights still kept are candidates: already pruned ones stay pruned.
+        kept = np.arange(n_weights) if mask is None else np.flatnonzero(mask)
+        n_more = k - (n_weights - kept.size)
+        if n_more <= 0:
             new_masks[i] = mask
         else:
-            key = np.array(score, dtype=np.float64)
+            key = score.ravel()[kept].astype(np.float64)
             if alive is not None and not alive.all():
                 # Useless weights rank below every useful one, keeping their order.
-                key[:, ~alive] -= np.ptp(key) + 1.0
-            if mask is not None:
-                key[~mask] = -np.inf
-            flat = key.ravel()
-            keep = np.ones(n_weights, dtype=bool)
-            if k < n_weights:
-                # argpartition puts the k lowest keys first: exactly k pruned.
-                keep[np.argpartition(flat, k - 1)[:k]] = False
-            else:
-                keep[:] = False
+                useless = ~alive[kept % score.shape[1]]
+                key[useless] -= np.ptp(key) + 1.0
+            keep = np.zeros(n_weights, dtype=bool)
+            if n_more < kept.size:
+                # argpartition puts the n_more lowest keys first: exactly those go.
+                order = np.argpartition(key, n_more - 1)
+                keep[kept[order[n_more:]]] = True
             new_masks[i] = keep.reshape(score.shape)
         current = new_masks[i]
         alive = None if current is None else current.any(axis=1)

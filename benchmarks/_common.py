@@ -1,0 +1,93 @@
+"""Shared helpers for the benchmarks: environment report, timing, data paths."""
+
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def environment():
+    """One line per BLAS/OpenMP pool: library, kernel, threads; plus the CPU."""
+    from threadpoolctl import threadpool_info
+
+    lines = [
+        f"python {platform.python_version()}, {platform.machine()}, "
+        f"{os.cpu_count()} cpus"
+    ]
+    for pool in threadpool_info():
+        lines.append(
+            "{user_api}: {internal_api} {version} kernel={architecture} "
+            "threads={num_threads}".format(
+                user_api=pool.get("user_api"),
+                internal_api=pool.get("internal_api"),
+                version=pool.get("version"),
+                architecture=pool.get("architecture"),
+                num_threads=pool.get("num_threads"),
+            )
+        )
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS"):
+        if var in os.environ:
+            lines.append(f"{var}={os.environ[var]}")
+    return "\n".join(lines)
+
+
+def versions():
+    import scipy
+    import sklearn
+
+    import skprune
+
+    return (
+        f"numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"scikit-learn {sklearn.__version__}, skprune {skprune.__version__}"
+    )
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def load_mnist(path=None):
+    """MNIST as (X_train, y_train, X_test, y_test), pixels scaled to [0, 1].
+
+    ``path`` (or the ``SKPRUNE_MNIST`` environment variable) points to an ``.npz``
+    with ``x_train, y_train, x_test, y_test``; otherwise the data is fetched from
+    OpenML (canonical split: first 60000 train, last 10000 test).
+    """
+    path = path or os.environ.get("SKPRUNE_MNIST")
+    if path:
+        path = Path(path)
+        if not path.exists():
+            raise SystemExit(f"MNIST file not found: {path}")
+        with np.load(path) as data:
+            X_train = data["x_train"].reshape(len(data["x_train"]), -1)
+            X_test = data["x_test"].reshape(len(data["x_test"]), -1)
+            y_train, y_test = data["y_train"], data["y_test"]
+    else:
+        from sklearn.datasets import fetch_openml
+
+        try:
+            X, y = fetch_openml("mnist_784", version=1, return_X_y=True, as_frame=False)
+        except Exception as exc:  # no network
+            raise SystemExit(
+                "MNIST is not available: pass --mnist PATH or set SKPRUNE_MNIST "
+                f"to an .npz file ({exc})."
+            ) from exc
+        X_train, X_test, y_train, y_test = X[:60000], X[60000:], y[:60000], y[60000:]
+    scale = np.float32(1 / 255)
+    return (
+        X_train.astype(np.float32) * scale,
+        np.asarray(y_train).astype(int),
+        X_test.astype(np.float32) * scale,
+        np.asarray(y_test).astype(int),
+    )
+
+
+def markdown_table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)

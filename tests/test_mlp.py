@@ -1,0 +1,454 @@
+"""PrunedMLPClassifier as a scikit-learn user sees it: parity, API, errors."""
+
+import io
+import pickle
+import re
+import warnings
+from contextlib import redirect_stdout
+
+import joblib
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.datasets import load_digits, load_iris, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skprune import PrunedMLPClassifier
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    return train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+# ---------------------------------------------------------------- parity oracle
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_dense_float64_matches_mlpclassifier_on_digits(digits, solver):
+    X_train, X_test, y_train, y_test = digits
+    params = dict(solver=solver, max_iter=60, random_state=0)
+    ours = PrunedMLPClassifier(sparsity=0, dtype="float64", **params)
+    ref = MLPClassifier(**params)
+    ours.fit(X_train, y_train)
+    ref.fit(X_train, y_train)
+    assert abs(ours.score(X_test, y_test) - ref.score(X_test, y_test)) <= 0.01
+    # Same seed, same draws, same arithmetic: the runs coincide.
+    assert ours.n_iter_ == ref.n_iter_
+    assert ours.loss_ == pytest.approx(ref.loss_, rel=1e-6)
+    np.testing.assert_allclose(
+        ours.predict_proba(X_test), ref.predict_proba(X_test), atol=1e-6
+    )
+
+
+def test_dense_float64_matches_mlpclassifier_with_early_stopping(digits):
+    # Binary: MLPClassifier stratifies the validation split only there (skprune
+    # also stratifies multiclass targets, as MLPClassifier's documentation says).
+    X_train, _, y_train, _ = digits
+    X_train, y_train = X_train[y_train < 2], y_train[y_train < 2]
+    params = dict(early_stopping=True, max_iter=40, random_state=3)
+    ours = PrunedMLPClassifier(sparsity=0, dtype="float64", **params)
+    ours.fit(X_train, y_train)
+    ref = MLPClassifier(**params).fit(X_train, y_train)
+    np.testing.assert_allclose(ours.validation_scores_, ref.validation_scores_)
+    assert ours.best_validation_score_ == ref.best_validation_score_
+    assert ours.best_loss_ is None and ref.best_loss_ is None
+
+
+def test_float32_is_the_default_and_is_preserved(iris):
+    X, y = iris
+    clf = PrunedMLPClassifier(max_iter=20, random_state=0).fit(X, y)
+    assert clf.sparse_coefs_[0].dtype == np.float32
+    assert clf.predict_proba(X).dtype == np.float32
+    clf64 = PrunedMLPClassifier(dtype=None, max_iter=20, random_state=0).fit(X, y)
+    assert clf64.sparse_coefs_[0].dtype == np.float64
+    clf32 = clf64.fit(X.astype(np.float32), y)
+    assert clf32.sparse_coefs_[0].dtype == np.float32
+
+
+# ------------------------------------------------------------- fitted results
+def test_fitted_attributes(iris):
+    X, y = iris
+    clf = PrunedMLPClassifier((8, 6), max_iter=30, random_state=0).fit(X, y)
+    assert clf.n_layers_ == 4 and clf.n_outputs_ == 3
+    assert clf.out_activation_ == "softmax"
+    assert clf.hidden_layer_sizes_ == (8, 6)
+    assert [c.shape for c in clf.coefs_] == [(4, 8), (8, 6), (6, 3)]
+    assert all(isinstance(c, sp.csr_array) for c in clf.sparse_coefs_)
+    assert all(c.indices.dtype == np.int32 for c in clf.sparse_coefs_)
+    assert len(clf.loss_curve_) == clf.n_iter_ == 30
+    assert clf.t_ == 30 * len(X)
+    for dense, csr in zip(clf.coefs_, clf.sparse_coefs_):
+        np.testing.assert_array_equal(dense, csr.toarray())
+    assert clf.layer_sparsity_.shape == (3,)
+    assert 0.85 < clf.sparsity_ < 0.95
+    assert clf.pruning_history_[-1]["sparsity"] == pytest.approx(clf.sparsity_)
+
+
+@pytest.mark.parametrize("kind", ["binary", "multilabel"])
+def test_logistic_outputs(kind):
+    if kind == "binary":
+        X, y = load_iris(return_X_y=True)
+        X, y = X[y < 2], y[y < 2]
+    else:
+        X, y = make_multilabel_classification(n_samples=80, n_classes=4, random_state=0)
+    clf = PrunedMLPClassifier(sparsity=0.5, max_iter=50, random_state=0).fit(X, y)
+    assert clf.out_activation_ == "logistic"
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2 if kind == "binary" else 4)
+    assert np.all((proba >= 0) & (proba <= 1))
+    assert clf.predict(X).shape == y.shape
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-5)
+
+
+def test_predict_proba_rows_sum_to_one_and_match_predict(digits):
+    X_train, X_test, y_train, _ = digits
+    clf = PrunedMLPClassifier(max_iter=20, random_state=0).fit(X_train, y_train)
+    proba = clf.predict_proba(X_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(
+        clf.classes_[proba.argmax(axis=1)], clf.predict(X_test)
+    )
+
+
+def test_sparse_input_trains_like_dense(iris):
+    X, y = iris
+    params = dict(max_iter=15, random_state=0, dtype="float64")
+    dense = PrunedMLPClassifier(**params).fit(X, y)
+    sparse = PrunedMLPClassifier(**params).fit(sp.csr_array(X), y)
+    np.testing.assert_allclose(dense.loss_curve_, sparse.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(
+        dense.predict_proba(X), sparse.predict_proba(sp.csc_array(X)), rtol=1e-8
+    )
+
+
+# -------------------------------------------------------------- sample weights
+@pytest.mark.parametrize(
+    "solver, dtype, rtol",
+    [("adam", "float64", 1e-9), ("lbfgs", "float64", 1e-9), ("adam", "float32", 1e-4)],
+)
+def test_integer_weights_equal_repeated_samples(iris, solver, dtype, rtol):
+    X, y = iris
+    sw = np.random.RandomState(0).randint(0, 3, size=len(X))
+    params = dict(solver=solver, max_iter=30, random_state=0, dtype=dtype)
+    weighted = PrunedMLPClassifier(batch_size=len(X), **params)
+    weighted.fit(X, y, sample_weight=sw)
+    repeated = PrunedMLPClassifier(batch_size=int(sw.sum()), **params)
+    repeated.fit(np.repeat(X, sw, axis=0), np.repeat(y, sw))
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), repeated.predict_proba(X), rtol=rtol, atol=1e-7
+    )
+
+
+def test_zero_weight_minibatches_are_harmless(iris):
+    X, y = iris
+    sw = np.ones(len(X))
+    sw[:50] = 0  # with shuffle off, whole batches of weight zero
+    clf = PrunedMLPClassifier(batch_size=25, shuffle=False, max_iter=20, random_state=0)
+    clf.fit(X, y, sample_weight=sw)
+    assert np.all(np.isfinite(clf.loss_curve_))
+    assert all(np.isfinite(c.data).all() for c in clf.sparse_coefs_)
+
+
+def test_class_weight_shifts_predictions(iris):
+    X, y = iris
+    params = dict(sparsity=0.5, max_iter=60, random_state=0)
+    plain = PrunedMLPClassifier(**params).fit(X, y)
+    heavy = PrunedMLPClassifier(class_weight={0: 1, 1: 1, 2: 50}, **params).fit(X, y)
+    assert (heavy.predict(X) == 2).sum() > (plain.predict(X) == 2).sum()
+    balanced = PrunedMLPClassifier(class_weight="balanced", **params).fit(X, y)
+    assert balanced.score(X, y) > 0.8
+
+
+def test_sample_weight_not_modified(iris):
+    X, y = iris
+    sw = np.linspace(0.5, 2, len(X))
+    before = sw.copy()
+    PrunedMLPClassifier(class_weight="balanced", max_iter=5).fit(X, y, sample_weight=sw)
+    np.testing.assert_array_equal(sw, before)
+
+
+# ---------------------------------------------------------- incremental / warm
+def test_partial_fit_requires_classes_then_learns(digits):
+    # The schedule spans max_iter calls' worth of samples (the first call's size).
+    X_train, X_test, y_train, y_test = digits
+    clf = PrunedMLPClassifier(max_iter=100, random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X_train[:100], y_train[:100])
+    classes = np.unique(y_train)
+    for _ in range(30):
+        for chunk in np.array_split(np.arange(len(X_train)), 4):
+            clf.partial_fit(X_train[chunk], y_train[chunk], classes=classes)
+    assert clf.n_iter_ == 120
+    assert clf.score(X_test, y_test) > 0.9
+    assert clf.sparsity_ == pytest.approx(0.9, abs=0.01)
+
+
+def test_partial_fit_rejects_unknown_classes(iris):
+    X, y = iris
+    clf = PrunedMLPClassifier().partial_fit(X[y < 2], y[y < 2], classes=[0, 1])
+    with pytest.raises(ValueError, match="classes not in"):
+        clf.partial_fit(X, y)
+
+
+def test_partial_fit_not_available_for_lbfgs():
+    assert not hasattr(PrunedMLPClassifier(solver="lbfgs"), "partial_fit")
+
+
+def test_partial_fit_matches_mlpclassifier_when_dense(iris):
+    X, y = iris
+    params = dict(solver="sgd", random_state=0)
+    ours = PrunedMLPClassifier(sparsity=0, dtype="float64", **params)
+    ref = MLPClassifier(**params)
+    for _ in range(5):
+        ours.partial_fit(X, y, classes=[0, 1, 2])
+        ref.partial_fit(X, y, classes=[0, 1, 2])
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-9)
+
+
+def test_warm_start_continues_and_checks_classes(iris):
+    X, y = iris
+    clf = PrunedMLPClassifier(max_iter=10, warm_start=True, random_state=0)
+    clf.fit(X, y)
+    clf.fit(X, y)
+    assert clf.n_iter_ == 20
+    assert len(clf.loss_curve_) == 20
+    with pytest.raises(ValueError, match="warm_start can only be used"):
+        clf.fit(X[y < 2], y[y < 2])
+    clf.set_params(hidden_layer_sizes=(5,))
+    with pytest.raises(ValueError, match="hidden_layer_sizes changed"):
+        clf.fit(X, y)
+
+
+def test_early_stopping_restores_best_pruned_weights(digits):
+    X_train, _, y_train, _ = digits
+    clf = PrunedMLPClassifier(early_stopping=True, max_iter=80, random_state=0)
+    clf.fit(X_train, y_train)
+    assert clf.best_loss_ is None
+    assert len(clf.validation_scores_) == clf.n_iter_
+    # The last round happened during epoch number ``iteration + 1``.
+    last_round = clf.pruning_history_[-1]["iteration"]
+    after = clf.validation_scores_[last_round:]
+    assert clf.best_validation_score_ == max(after)
+    assert clf.sparsity_ == pytest.approx(0.9, abs=0.01)
+    with pytest.raises(ValueError, match="partial_fit does not support"):
+        clf.partial_fit(X_train, y_train)
+
+
+# --------------------------------------------------------------- reporting
+def test_verbose_prints_mlpclassifier_lines_and_pruning_rounds(iris):
+    X, y = iris
+    out = io.StringIO()
+    with redirect_stdout(out):
+        PrunedMLPClassifier(max_iter=4, verbose=True, pruning_steps=2).fit(X, y)
+    lines = out.getvalue().splitlines()
+    iterations = [line for line in lines if line.startswith("Iteration")]
+    assert len(iterations) == 4
+    pattern = r"Iteration \d+, loss = \d+\.\d{8}"
+    assert all(re.fullmatch(pattern, line) for line in iterations)
+    assert sum(line.startswith("Pruning round") for line in lines) == 2
+
+
+def test_convergence_warning_wording(iris):
+    X, y = iris
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\) reached"):
+        PrunedMLPClassifier(max_iter=3).fit(X, y)
+
+
+def test_converged_fit_stops_early_without_warning(iris):
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = PrunedMLPClassifier(
+            learning_rate_init=0.01, max_iter=2000, random_state=0
+        ).fit(X, y)
+    assert clf.n_iter_ < 2000
+
+
+# ------------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    "X_bad, message",
+    [
+        (np.array([[0.0, np.nan, 1.0, 2.0]] * 10), "NaN"),
+        (np.array([[0.0, np.inf, 1.0, 2.0]] * 10), "infinity"),
+        (np.zeros((0, 4)), "0 sample"),
+    ],
+)
+def test_bad_X_gets_a_clear_error(X_bad, message):
+    with pytest.raises(ValueError, match=message):
+        PrunedMLPClassifier().fit(X_bad, np.arange(len(X_bad)) % 2)
+
+
+def test_wrong_shapes_get_clear_errors(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        PrunedMLPClassifier().fit(X, y[:-1])
+    clf = PrunedMLPClassifier(max_iter=2).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :3])
+    with pytest.raises(ValueError, match="Expected 2D"):
+        clf.predict(X[0])
+
+
+def test_negative_and_all_zero_sample_weights(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="Negative values"):
+        PrunedMLPClassifier().fit(X, y, sample_weight=-np.ones(len(X)))
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        PrunedMLPClassifier().fit(X, y, sample_weight=np.zeros(len(X)))
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"sparsity": 1.5}, "sparsity"),
+        ({"sparsity": 1.0}, "sparsity"),
+        ({"pruning": "largest"}, "pruning"),
+        ({"finetune_iter": -1}, "finetune_iter"),
+        ({"pruning_steps": 0}, "pruning_steps"),
+        ({"dtype": "float16"}, "dtype"),
+        ({"class_weight": "equal"}, "class_weight"),
+    ],
+)
+def test_out_of_range_parameters(iris, params, message):
+    X, y = iris
+    with pytest.raises(ValueError, match=message):
+        PrunedMLPClassifier(**params).fit(X, y)
+
+
+def test_sparsity_that_empties_a_layer_is_refused(iris):
+    X, y = iris
+    clf = PrunedMLPClassifier(hidden_layer_sizes=(2,), sparsity=0.95)
+    with pytest.raises(ValueError, match="would remove every weight of layer 0"):
+        clf.fit(X, y)
+
+
+def test_predict_before_fit():
+    with pytest.raises(NotFittedError):
+        PrunedMLPClassifier().predict(np.zeros((2, 3)))
+    assert not hasattr(PrunedMLPClassifier(), "coefs_")
+
+
+def test_divergence_raises_and_leaves_the_model_unchanged(digits):
+    X_train, _, y_train, _ = digits
+    clf = PrunedMLPClassifier(solver="sgd", max_iter=5, random_state=0)
+    clf.fit(X_train, y_train)
+    before = [c.copy() for c in clf.sparse_coefs_]
+    clf.set_params(learning_rate_init=1e8, warm_start=True)
+    with pytest.raises(ValueError, match="non-finite"):
+        clf.fit(X_train * 1e4, y_train)
+    for a, b in zip(before, clf.sparse_coefs_):
+        np.testing.assert_array_equal(a.toarray(), b.toarray())
+    assert clf.n_iter_ == 5
+
+
+def test_huge_adam_steps_leave_finite_weights(digits):
+    # Adam normalises its steps, so a huge rate gives a poor model, not NaN.
+    X_train, _, y_train, _ = digits
+    clf = PrunedMLPClassifier(learning_rate_init=1e6, max_iter=3, random_state=0)
+    clf.fit(X_train * 1e4, y_train)
+    assert all(np.isfinite(c.data).all() for c in clf.sparse_coefs_)
+    assert np.isfinite(clf.predict_proba(X_train)).all()
+
+
+def test_failed_fit_keeps_the_previous_model(digits, iris):
+    X_train, _, y_train, _ = digits
+    clf = PrunedMLPClassifier(solver="sgd", max_iter=3, random_state=0)
+    clf.fit(*iris)
+    clf.set_params(learning_rate_init=1e8)
+    with pytest.raises(ValueError, match="non-finite"):
+        clf.fit(X_train * 1e4, y_train)
+    assert clf.n_features_in_ == 4
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    assert clf.predict(iris[0]).shape == (150,)
+
+
+def test_divergence_on_a_fresh_model_leaves_it_unfitted(digits):
+    X_train, _, y_train, _ = digits
+    clf = PrunedMLPClassifier(solver="sgd", learning_rate_init=1e8, max_iter=5)
+    with pytest.raises(ValueError, match="non-finite"):
+        clf.fit(X_train * 1e4, y_train)
+    with pytest.raises(NotFittedError):
+        clf.predict(X_train)
+
+
+# ---------------------------------------------------------- ecosystem
+def test_pipeline_clone_and_gridsearch(digits):
+    X_train, X_test, y_train, y_test = digits
+    pipe = make_pipeline(
+        StandardScaler(), PrunedMLPClassifier(max_iter=30, random_state=0)
+    )
+    search = GridSearchCV(
+        pipe,
+        param_grid={
+            "prunedmlpclassifier__sparsity": [0.5, 0.9],
+            "prunedmlpclassifier__pruning_schedule": ["gradual"],
+        },
+        cv=2,
+        n_jobs=2,
+    )
+    search.fit(X_train, y_train)
+    assert search.best_score_ > 0.8
+    assert search.score(X_test, y_test) > 0.8
+    best = search.best_estimator_[-1]
+    assert best.sparsity_ == pytest.approx(best.sparsity, abs=0.01)
+    clone(search.best_estimator_)
+
+
+@pytest.mark.parametrize(
+    "dump, load",
+    [
+        (pickle.dumps, pickle.loads),
+        (lambda m: _joblib_bytes(m), lambda b: joblib.load(io.BytesIO(b))),
+    ],
+)
+def test_persistence_round_trip(digits, dump, load):
+    X_train, X_test, y_train, _ = digits
+    clf = PrunedMLPClassifier(max_iter=15, random_state=0).fit(X_train, y_train)
+    restored = load(dump(clf))
+    np.testing.assert_array_equal(
+        restored.predict_proba(X_test), clf.predict_proba(X_test)
+    )
+    assert "_state" not in restored.__dict__
+
+
+def _joblib_bytes(model):
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    return buffer.getvalue()
+
+
+def test_pickle_holds_no_dense_weights(digits):
+    X_train, _, y_train, _ = digits
+    clf = PrunedMLPClassifier(sparsity=0.9, max_iter=5).fit(X_train, y_train)
+    ref = MLPClassifier(max_iter=5).fit(X_train, y_train)
+    n_kept = sum(c.nnz for c in clf.sparse_coefs_)
+    # float32 value + int32 index per kept weight, plus small overhead.
+    assert len(pickle.dumps(clf)) < 8 * n_kept + 20_000
+    assert len(pickle.dumps(clf)) * 5 < len(pickle.dumps(ref))
+
+
+def test_partial_fit_after_unpickling_continues(digits):
+    X_train, X_test, y_train, y_test = digits
+    clf = PrunedMLPClassifier(max_iter=20, random_state=0).fit(X_train, y_train)
+    restored = pickle.loads(pickle.dumps(clf))
+    masks = [c.toarray() != 0 for c in restored.sparse_coefs_]
+    for _ in range(3):
+        restored.partial_fit(X_train, y_train)
+    assert restored.n_iter_ == 23
+    for mask, c in zip(masks, restored.sparse_coefs_):
+        assert not np.any(c.toarray()[~mask])
+    assert restored.score(X_test, y_test) > 0.85
