@@ -263,3 +263,57 @@ def predict_proba_dense(X, coefs, intercepts, activation, out_activation):
         if i < last:
             hidden(A)
     return ACTIVATIONS[out_activation](A)
+
+
+def mean_log_loss(X, Y, coefs, intercepts, activation, out_activation,
+                  sample_weight=None):
+    """Average cross-entropy (no penalty) of the network on ``(X, Y)``."""
+    P = predict_proba_dense(X, coefs, intercepts, activation, out_activation)
+    total = len(Y) if sample_weight is None else float(sample_weight.sum())
+    return log_loss_sum(Y, P, out_activation, sample_weight) / max(total, 1e-300)
+
+
+def gradient_statistics(X, Y, coefs, intercepts, *, activation, out_activation,
+                        batch_size, sample_weight=None):
+    """Per-weight statistics for the Taylor and Optimal Brain Damage criteria.
+
+    One pass over ``(X, Y)`` in batches of ``batch_size``.
+
+    Returns
+    -------
+    taylor : list of ndarray
+        Mean over batches of ``|W * G_b|``, with ``G_b`` the batch gradient of the
+        data loss (first-order Taylor estimate of the loss change when a weight is
+        removed, Molchanov et al. 2017).
+    fisher : list of ndarray
+        Mean over samples of the squared per-sample gradient: the diagonal of the
+        empirical Fisher, which approximates the Hessian diagonal (LeCun et al.
+        1990). The per-sample gradient of ``W_i`` is the outer product
+        ``a_n delta_n``, so its square sums to ``(A ** 2).T @ (Delta ** 2)``.
+    """
+    n_samples = X.shape[0]
+    taylor = [np.zeros_like(c) for c in coefs]
+    fisher = [np.zeros_like(c) for c in coefs]
+    derivative = DERIVATIVES[activation]
+    n_batches = 0
+    for start in range(0, n_samples, batch_size):
+        batch = slice(start, min(start + batch_size, n_samples))
+        activations = forward(X[batch], coefs, intercepts, activation, out_activation)
+        delta = activations[-1] - Y[batch]
+        if sample_weight is not None:
+            delta *= sample_weight[batch, np.newaxis]
+        n_batch = delta.shape[0]
+        for i in range(len(coefs) - 1, -1, -1):
+            A = activations[i]
+            grad = np.asarray(A.T @ delta) / n_batch
+            taylor[i] += np.abs(grad * coefs[i])
+            A2 = A.multiply(A) if hasattr(A, "multiply") else A * A
+            fisher[i] += np.asarray(A2.T @ (delta * delta))
+            if i > 0:
+                delta = delta @ coefs[i].T
+                derivative(activations[i], delta)
+        n_batches += 1
+    for t, f in zip(taylor, fisher):
+        t /= max(n_batches, 1)
+        f /= max(n_samples, 1)
+    return taylor, fisher

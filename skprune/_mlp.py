@@ -46,9 +46,15 @@ from ._pruning import (
     SCHEDULES,
     SCOPES,
     Pruner,
-    layer_sparsity,
 )
-from ._sparse import forward_proba, inference_layers, mask_from_csr, to_csr
+from ._sparse import (
+    compact_network,
+    feature_importances,
+    forward_proba,
+    inference_layers,
+    mask_from_csr,
+    to_csr,
+)
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -264,11 +270,11 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from skprune import PrunedMLPClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = PrunedMLPClassifier(
-    ...     sparsity=0.8, learning_rate_init=0.01, max_iter=500, random_state=0
-    ... )
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = PrunedMLPClassifier(sparsity=0.8, solver="lbfgs", random_state=0)
     >>> clf.fit(X, y).score(X, y) > 0.9
     True
     >>> round(clf.sparsity_, 2)
@@ -597,34 +603,51 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         else:
             state.optimizer = None
 
-        sparsity = 0.0 if self.sparsity == "auto" else float(self.sparsity)
         pruner = Pruner(
             criterion=self.pruning,
             scope=self.pruning_scope,
             granularity=self.granularity,
             schedule=self.pruning_schedule,
-            sparsity=sparsity,
+            sparsity=self.sparsity,
             n_steps=self.pruning_steps,
             finetune_iter=self.finetune_iter,
+            tol=self.pruning_tol,
             rng=rng,
             reporter=reporter,
         )
+        if pruner.needs_validation and incremental:
+            raise ValueError(
+                "The greedy search (pruning_schedule='greedy' or sparsity='auto') "
+                "judges each step on held-out data and is not available in "
+                "partial_fit. Use fit, or another pruning_schedule."
+            )
 
         validation = None
         X_train, Y_train, sw_train = X, Y, sample_weight
-        if stochastic and self.early_stopping:
-            X_train, Y_train, sw_train, validation = self._split_validation(
-                X, Y, sample_weight, rng
+        validation_data = None
+        if (stochastic and self.early_stopping) or pruner.needs_validation:
+            X_train, Y_train, sw_train, validation_data = self._split_validation(
+                X, Y, sample_weight, rng, reason=self._split_reason(pruner)
             )
+            if stochastic and self.early_stopping:
+                validation = self._validation_scorer(*validation_data)
+        # partial_fit: one schedule epoch is the size of the call that laid out
+        # the schedule, kept while the schedule runs.
         epoch_samples = X_train.shape[0]
-        if incremental and state.plan:
-            epoch_samples = self._epoch_samples
+        resuming = incremental and bool(state.plan.get("targets"))
+        if resuming:
+            epoch_samples = getattr(self, "_epoch_samples", epoch_samples)
+        elif incremental:
+            self._epoch_samples = epoch_samples
         pruner.start(
             state,
             epoch_samples=epoch_samples,
             updates_per_epoch=self._updates_per_epoch(epoch_samples, stochastic),
             max_iter=self.max_iter,
             stochastic=stochastic,
+            train_data=(X_train, Y_train, sw_train),
+            validation_data=validation_data,
+            batch_size=int(self._updates_batch_size(X_train.shape[0])),
         )
 
         try:
@@ -645,9 +668,9 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
                 else:
                     interrupted = run_lbfgs(
                         state,
-                        X,
-                        Y,
-                        sample_weight,
+                        X_train,
+                        Y_train,
+                        sw_train,
                         hp=hp,
                         pruner=pruner,
                         reporter=reporter,
@@ -666,27 +689,51 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
             )
         if not incremental:
             pruner.finish(state)
-        if incremental and first_pass:
-            self._epoch_samples = X_train.shape[0]
         self._commit(state, hidden_sizes, first_pass)
         return self
+
+    def _updates_batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        return max(1, min(self.batch_size, n_samples))
 
     def _updates_per_epoch(self, n_samples, stochastic):
         if not stochastic:
             return None
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            batch_size = min(self.batch_size, n_samples)
-        return float(np.ceil(n_samples / batch_size))
+        return float(np.ceil(n_samples / self._updates_batch_size(n_samples)))
 
     def _out_activation(self):
         if self._label_binarizer.y_type_ == "multiclass":
             return "softmax"
         return "logistic"
 
-    def _split_validation(self, X, Y, sample_weight, rng):
-        stratify = Y.astype(bool) if Y.shape[1] == 1 or self._is_multiclass() else None
+    def _split_reason(self, pruner):
+        if pruner.needs_validation:
+            return "the greedy pruning search (pruning_schedule='greedy' or " \
+                "sparsity='auto')"
+        return "early stopping"
+
+    def _split_validation(self, X, Y, sample_weight, rng, reason):
+        """Hold out ``validation_fraction`` of the data, as MLPClassifier does."""
+        if self.validation_fraction <= 0:
+            raise ValueError(
+                f"validation_fraction=0 leaves no held-out data for {reason}. "
+                "Set validation_fraction > 0 (e.g. 0.1)."
+            )
+        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+        if n_val < 2 or X.shape[0] - n_val < 1:
+            raise ValueError(
+                f"The validation set is too small for {reason}: "
+                f"validation_fraction={self.validation_fraction} of {X.shape[0]} "
+                "samples. Increase 'validation_fraction' or the size of your "
+                "dataset."
+            )
+        stratify = None
+        if Y.shape[1] == 1 or self._is_multiclass():
+            stratify = Y.astype(bool)
+            # Stratifying needs at least 2 samples of every class.
+            if np.unique(stratify, axis=0, return_counts=True)[1].min() < 2:
+                stratify = None
         arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
         parts = train_test_split(
             *arrays,
@@ -696,14 +743,10 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         )
         X_train, X_val, Y_train, Y_val = parts[:4]
         sw_train, sw_val = (None, None) if sample_weight is None else parts[4:]
-        if X_val.shape[0] < 2:
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
-            )
-        y_val = self._label_binarizer.inverse_transform(
-            Y_val.ravel() if Y_val.shape[1] == 1 else Y_val
-        )
+        return X_train, Y_train, sw_train, (X_val, Y_val, sw_val)
+
+    def _validation_scorer(self, X_val, Y_val, sw_val):
+        y_val = self._decode(Y_val)
 
         def validation(state):
             proba = predict_proba_dense(
@@ -715,10 +758,9 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
             )
             if not np.isfinite(proba).all():
                 return np.nan
-            y_pred = self._decode(proba)
-            return accuracy_score(y_val, y_pred, sample_weight=sw_val)
+            return accuracy_score(y_val, self._decode(proba), sample_weight=sw_val)
 
-        return X_train, Y_train, sw_train, validation
+        return validation
 
     def _is_multiclass(self):
         return self._label_binarizer.y_type_ == "multiclass"
@@ -753,18 +795,29 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         """Store the finished state as the fitted model (all or nothing)."""
         if first_pass:
             self._fit_hidden_layer_sizes = tuple(hidden_sizes)
-        sparse_coefs = [to_csr(c, m) for c, m in zip(state.coefs, state.masks)]
-        sizes = np.array([c.size for c in state.coefs])
-        per_layer = layer_sparsity(state.masks, state.coefs)
+            units = [state.coefs[0].shape[0], *hidden_sizes, state.coefs[-1].shape[1]]
+            self._dense_sizes = np.array([a * b for a, b in zip(units, units[1:])])
+        # Sparsity counts the kept weights of the network as trained against the
+        # dense network it started as; storage is compacted further.
+        kept = np.array(
+            [c.size if m is None else np.count_nonzero(m)
+             for c, m in zip(state.coefs, state.masks)]
+        )
+        sizes = self._dense_sizes
+        per_layer = 1.0 - kept / sizes
+        coefs, intercepts, masks = compact_network(
+            state.coefs, state.intercepts, state.masks, state.activation
+        )
+        sparse_coefs = [to_csr(c, m) for c, m in zip(coefs, masks)]
         self._state = state
         self.sparse_coefs_ = sparse_coefs
-        self.intercepts_ = [b.copy() for b in state.intercepts]
+        self.intercepts_ = intercepts
         self.n_layers_ = len(sparse_coefs) + 1
         self.n_outputs_ = sparse_coefs[-1].shape[1]
         self.out_activation_ = state.out_activation
         self.hidden_layer_sizes_ = tuple(int(c.shape[1]) for c in sparse_coefs[:-1])
         self.layer_sparsity_ = per_layer
-        self.sparsity_ = float(np.dot(per_layer, sizes) / sizes.sum())
+        self.sparsity_ = float(1.0 - kept.sum() / sizes.sum())
         self.n_iter_ = state.n_iter
         self.t_ = state.t
         self.loss_ = state.loss
@@ -775,7 +828,93 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         )
         self.best_validation_score_ = state.best_validation_score
         self.pruning_history_ = list(state.history)
+        self.feature_importances_ = feature_importances(sparse_coefs)
         self._layers = inference_layers(sparse_coefs)
+
+    @classmethod
+    def from_mlp(cls, mlp, **params):
+        """Start from a fitted MLPClassifier; the next ``fit`` prunes and fine-tunes it.
+
+        The returned estimator has ``mlp``'s hyperparameters (overridden by
+        ``params``), ``warm_start=True`` and ``mlp``'s weights, and predicts as
+        ``mlp`` does (up to the compute ``dtype``). Calling ``fit`` then prunes
+        the trained network along the schedule, from its current weights, and
+        fine-tunes it within ``max_iter`` epochs. Optimizer moments start afresh.
+
+        Parameters
+        ----------
+        mlp : sklearn.neural_network.MLPClassifier
+            A fitted classifier.
+        **params
+            Parameters of PrunedMLPClassifier to set, e.g. ``sparsity=0.9,
+            max_iter=30``.
+
+        Returns
+        -------
+        estimator : PrunedMLPClassifier
+            Fitted (dense) and ready to be pruned by ``fit``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.neural_network import MLPClassifier
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from skprune import PrunedMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> X = StandardScaler().fit_transform(X)
+        >>> mlp = MLPClassifier(solver="lbfgs", random_state=0).fit(X, y)
+        >>> clf = PrunedMLPClassifier.from_mlp(mlp, sparsity=0.8, max_iter=50)
+        >>> clf.sparsity_
+        0.0
+        >>> round(clf.fit(X, y).sparsity_, 2)
+        0.8
+        """
+        from sklearn.neural_network import MLPClassifier
+
+        if not isinstance(mlp, MLPClassifier):
+            raise TypeError(
+                "from_mlp expects a fitted sklearn.neural_network.MLPClassifier, "
+                f"got {type(mlp).__name__}."
+            )
+        check_is_fitted(mlp)
+        names = set(cls._get_param_names())
+        settings = {k: v for k, v in mlp.get_params().items() if k in names}
+        settings.update(params)
+        settings["warm_start"] = True
+        est = cls(**settings)
+        est._validate_params()
+        dtype = est._compute_dtype()
+        if isinstance(dtype, tuple):
+            dtype = mlp.coefs_[0].dtype
+        n_outputs = mlp.coefs_[-1].shape[1]
+        binarizer = LabelBinarizer()
+        if mlp.out_activation_ == "logistic" and n_outputs > 1:
+            binarizer.fit(np.eye(n_outputs, dtype=int))  # multilabel
+        else:
+            binarizer.fit(mlp.classes_)
+        est._label_binarizer = binarizer
+        est.classes_ = mlp.classes_
+        est.n_features_in_ = mlp.n_features_in_
+        if hasattr(mlp, "feature_names_in_"):
+            est.feature_names_in_ = mlp.feature_names_in_
+        state = TrainState(
+            coefs=[np.array(c, dtype=dtype) for c in mlp.coefs_],
+            intercepts=[np.array(b, dtype=dtype) for b in mlp.intercepts_],
+            masks=[None] * len(mlp.coefs_),
+            activation=mlp.activation,
+            out_activation=mlp.out_activation_,
+            n_iter=mlp.n_iter_,
+            t=getattr(mlp, "t_", 0),
+            loss=mlp.loss_,
+            loss_curve=list(getattr(mlp, "loss_curve_", [])),
+            best_loss=getattr(mlp, "best_loss_", None),
+            validation_scores=getattr(mlp, "validation_scores_", None),
+            best_validation_score=getattr(mlp, "best_validation_score_", None),
+        )
+        hidden_sizes = [c.shape[1] for c in mlp.coefs_[:-1]]
+        est._commit(state, hidden_sizes, first_pass=True)
+        est._fit_hidden_layer_sizes = tuple(est._hidden_sizes())
+        return est
 
     # ---------------------------------------------------------- predictions
     def __sklearn_is_fitted__(self):

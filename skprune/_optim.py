@@ -73,6 +73,14 @@ class _Optimizer:
             self.masks[i] = None
             self._scratch[i] = np.empty(kept.size, dtype=self._scratch[i].dtype)
 
+    def reset(self):
+        """Forget the moments (keeping which weights are pruned), as if new."""
+        for name in self.state_names:
+            for state in getattr(self, name):
+                state[...] = 0
+        self.learning_rate = float(self.learning_rate_init)
+        self.t = 0
+
     def update_params(self, params, grads):
         """Take one step; ``params`` are modified in place."""
         self._begin_step()
@@ -320,7 +328,7 @@ class TrainState:
     best_validation_score: float = None
     optimizer: object = None
     history: list = field(default_factory=list)
-    plan: list = field(default_factory=list)
+    plan: dict = field(default_factory=dict)
 
     @property
     def params(self):
@@ -482,21 +490,25 @@ def run_stochastic(
                 reporter.validation(score)
             plateau, improved = stopper.update(state.loss, score)
             optimizer.iteration_ends(state.t)
-            good = state.snapshot()
 
-            if pruner.pending:
-                if pruner.after_epoch(state, plateau):
-                    stopper.reset()
+            pruned_during = pruner.n_rounds != rounds_before
+            if pruner.pending and pruner.after_epoch(state, plateau):
+                # This epoch's loss and score belong to the model before the
+                # round: judge the pruned model from the next epoch on.
+                stopper.reset()
+                optimizer = state.optimizer
+                good = state.snapshot()
                 continue
-            if pruner.n_rounds != rounds_before:
-                # The last round happened during this epoch: judge the pruned model
-                # on its own, from now on.
+            good = state.snapshot()
+            if pruned_during:
                 stopper.reset()
                 stopper.update(state.loss, score)
                 improved = True
+            if pruner.pending:
+                continue
             if improved and validation is not None:
                 best = good
-            if plateau:
+            if plateau and not pruner.finetuning(state):
                 if optimizer.trigger_stopping(stopper.message(), reporter):
                     converged = True
                     break
@@ -578,6 +590,7 @@ def run_lbfgs(state, X, Y, sample_weight, *, hp, pruner, reporter):
     )
     n_fun = 0
     result = None
+    first_iter = state.n_iter  # max_iter bounds this call, as for warm starts
     while True:
         free = _free_index(state)
 
@@ -595,7 +608,7 @@ def run_lbfgs(state, X, Y, sample_weight, *, hp, pruner, reporter):
             grad = np.concatenate(parts + intercept_grads).astype(np.float64)
             return loss, grad
 
-        budget = hp["max_iter"] - state.n_iter
+        budget = hp["max_iter"] - (state.n_iter - first_iter)
         segment = pruner.iterations_to_next_round(state, budget)
         x0 = _pack(state, free)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -614,19 +627,20 @@ def run_lbfgs(state, X, Y, sample_weight, *, hp, pruner, reporter):
         n_fun += result.nfev
         state.n_iter += min(result.nit, segment)
         state.loss = float(result.fun)
+        state.loss_curve.append(state.loss)
         reporter.iteration(state.n_iter, state.loss)
-        if pruner.pending and state.n_iter < hp["max_iter"] and n_fun < hp["max_fun"]:
+        spent = state.n_iter - first_iter >= hp["max_iter"] or n_fun >= hp["max_fun"]
+        if pruner.pending and not spent:
             pruner.after_epoch(state, result.status == 0, force=True)
             continue
         break
     if result.status != 0:
-        n_iter = min(result.nit, hp["max_iter"])
         msg = "lbfgs failed to converge after %d iteration(s) (status=%d):\n%s\n" % (
-            state.n_iter,
+            state.n_iter - first_iter,
             result.status,
             result.message,
         )
-        if n_iter >= segment:
+        if state.n_iter - first_iter >= hp["max_iter"]:
             msg += (
                 "\nIncrease the number of iterations to improve the "
                 "convergence (max_iter=%d)." % hp["max_iter"]

@@ -22,7 +22,12 @@ def digits():
 
 
 def _masks(clf):
-    return [mask_from_csr(c) for c in clf.sparse_coefs_]
+    # The training state's masks: the stored network is compacted, so its
+    # shapes change; the invariant is about the network being trained.
+    return [
+        np.ones(c.shape, bool) if m is None else m
+        for c, m in zip(clf._state.coefs, clf._state.masks)
+    ]
 
 
 # -------------------------------------------------------------- targets
@@ -33,10 +38,11 @@ def test_each_layer_reaches_the_target(digits, sparsity, solver):
     clf = PrunedMLPClassifier(
         (40, 20), sparsity=sparsity, solver=solver, max_iter=15, random_state=0
     ).fit(X, y)
-    for csr in clf.sparse_coefs_:
-        n_weights = csr.shape[0] * csr.shape[1]
-        assert abs((n_weights - csr.nnz) - sparsity * n_weights) <= 1
-    np.testing.assert_allclose(clf.layer_sparsity_, sparsity, atol=1 / 200)
+    sizes = [64 * 40, 40 * 20, 20 * 10]
+    for size, achieved, csr in zip(sizes, clf.layer_sparsity_, clf.sparse_coefs_):
+        assert abs(achieved * size - sparsity * size) <= 1  # +-1 weight
+        # Storage holds no more than the kept weights (compaction may drop more).
+        assert csr.nnz <= round((1 - achieved) * size)
 
 
 def test_sparsity_zero_keeps_every_weight(digits):
@@ -235,3 +241,280 @@ def test_csr_structure_is_the_mask_even_for_zero_weights():
     assert csr.nnz == 2  # the kept 0.0 is stored explicitly
     np.testing.assert_array_equal(mask_from_csr(csr), mask)
     assert mask_from_csr(to_csr(coef)) is None
+
+
+# ------------------------------------------------------ criteria
+def test_gradient_statistics_match_per_sample_oracle():
+    from skprune._core import gradient_statistics, loss_and_gradients
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(9, 4))
+    Y = np.eye(3)[rng.randint(3, size=9)]
+    sw = rng.uniform(0.5, 2, size=9)
+    coefs, intercepts = init_params([4, 5, 3], "tanh", rng, np.float64)
+    kwargs = dict(activation="tanh", out_activation="softmax")
+    taylor, fisher = gradient_statistics(
+        X, Y, coefs, intercepts, batch_size=4, sample_weight=sw, **kwargs
+    )
+    # Fisher: mean over samples of the squared gradient of that sample's loss.
+    expected_fisher = [np.zeros_like(c) for c in coefs]
+    for n in range(9):
+        _, g, _ = loss_and_gradients(
+            X[n : n + 1], Y[n : n + 1], coefs, intercepts, alpha=0.0, denom=1.0,
+            sample_weight=sw[n : n + 1], **kwargs
+        )
+        for acc, gi in zip(expected_fisher, g):
+            acc += gi**2 / 9
+    # Taylor: mean over the batches of |W * batch gradient|.
+    expected_taylor = [np.zeros_like(c) for c in coefs]
+    for batch in (slice(0, 4), slice(4, 8), slice(8, 9)):
+        n_batch = batch.stop - batch.start
+        _, g, _ = loss_and_gradients(
+            X[batch], Y[batch], coefs, intercepts, alpha=0.0, denom=n_batch,
+            sample_weight=sw[batch], **kwargs
+        )
+        for acc, gi, c in zip(expected_taylor, g, coefs):
+            acc += np.abs(gi * c) / 3
+    for got, want in zip(fisher + taylor, expected_fisher + expected_taylor):
+        np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+@pytest.mark.parametrize("criterion", ["magnitude", "random", "taylor", "obd"])
+@pytest.mark.parametrize("scope", ["layer", "global"])
+def test_every_criterion_and_scope_reaches_the_target(digits, criterion, scope):
+    X, y = digits
+    clf = PrunedMLPClassifier((30,), sparsity=0.9, pruning=criterion,
+                              pruning_scope=scope, max_iter=12, random_state=0)
+    clf.fit(X, y)
+    if scope == "layer":
+        np.testing.assert_allclose(clf.layer_sparsity_, 0.9, atol=1 / 300)
+    else:
+        total = 64 * 30 + 30 * 10
+        assert abs(clf.sparsity_ * total - round(0.9 * total)) <= 1
+    if criterion != "random":
+        assert clf.score(X, y) > 0.5
+
+
+def test_magnitude_keeps_the_largest_weights_of_the_trained_network(digits):
+    X, y = digits
+    clf = PrunedMLPClassifier((20,), sparsity=0.5, pruning_schedule="oneshot",
+                              finetune_iter=0, max_iter=10, random_state=0)
+    clf.fit(X, y)
+    record = clf.pruning_history_[0]
+    assert record["sparsity"] == pytest.approx(0.5, abs=0.01)
+
+
+def test_global_scope_prunes_layers_unevenly_but_never_cuts_one(digits):
+    X, y = digits
+    clf = PrunedMLPClassifier((40, 20), sparsity=0.98, pruning_scope="global",
+                              max_iter=15, random_state=0).fit(X, y)
+    assert clf.sparsity_ == pytest.approx(0.98, abs=1e-3)
+    assert np.ptp(clf.layer_sparsity_) > 0.01
+    # Every layer keeps at least one weight per output unit of the layer, and a
+    # path from the inputs to every output remains.
+    sizes = [64 * 40, 40 * 20, 20 * 10]
+    for size, fan_out, achieved in zip(sizes, (40, 20, 10), clf.layer_sparsity_):
+        assert round((1 - achieved) * size) >= fan_out
+    assert clf.feature_importances_.sum() > 0
+    with pytest.raises(ValueError, match="too high for pruning_scope='global'"):
+        PrunedMLPClassifier((4,), sparsity=0.99, pruning_scope="global").fit(X, y)
+
+
+# ------------------------------------------------------ neurons
+@pytest.mark.parametrize("scope", ["layer", "global"])
+def test_neuron_pruning_shrinks_the_stored_network(digits, scope):
+    X, y = digits
+    clf = PrunedMLPClassifier((40, 20), sparsity=0.5, granularity="neuron",
+                              pruning_scope=scope, learning_rate_init=0.01,
+                              max_iter=20, random_state=0)
+    clf.fit(X, y)
+    if scope == "layer":
+        assert clf.hidden_layer_sizes_ == (20, 10)
+    else:
+        assert sum(clf.hidden_layer_sizes_) == 30
+    assert [c.shape for c in clf.sparse_coefs_] == [
+        (64, clf.hidden_layer_sizes_[0]),
+        clf.hidden_layer_sizes_,
+        (clf.hidden_layer_sizes_[1], 10),
+    ]
+    assert clf.score(X, y) > 0.8
+
+
+def test_neuron_pruning_needs_a_hidden_layer(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="no hidden layer"):
+        PrunedMLPClassifier((), granularity="neuron", max_iter=2).fit(X, y)
+
+
+def test_compaction_does_not_change_predictions(digits):
+    from skprune._sparse import compact_network
+
+    X, y = digits
+    rng = np.random.RandomState(0)
+    coefs, intercepts = init_params([64, 30, 20, 10], "relu", rng, np.float64)
+    masks = [rng.uniform(size=c.shape) < d for c, d in zip(coefs, (0.05, 0.1, 0.3))]
+    masks[1][:, :5] = False  # units without inputs: constants to fold
+    masks[1][:8, :] = False  # units without outputs: dead ends
+    coefs = [c * m for c, m in zip(coefs, masks)]
+    small, small_b, small_m = compact_network(coefs, intercepts, masks, "relu")
+    assert small[1].shape[0] < 30 and small[1].shape[1] < 20
+    np.testing.assert_allclose(
+        predict_proba_dense(X, small, small_b, "relu", "softmax"),
+        predict_proba_dense(X, coefs, intercepts, "relu", "softmax"),
+        rtol=1e-12,
+        atol=1e-14,
+    )
+
+
+# ------------------------------------------------------ schedules
+@pytest.mark.parametrize(
+    "schedule, n_rounds", [("oneshot", 1), ("iterative", 4), ("lottery", 4)]
+)
+def test_phase_schedules_run_their_rounds(digits, schedule, n_rounds):
+    X, y = digits
+    clf = PrunedMLPClassifier((30,), sparsity=0.9, pruning_schedule=schedule,
+                              pruning_steps=4, learning_rate_init=0.01,
+                              max_iter=40, random_state=0)
+    clf.fit(X, y)
+    history = clf.pruning_history_
+    assert len(history) == n_rounds
+    targets = [r["target"] for r in history]
+    if schedule != "oneshot":
+        # Each round keeps the same share of what the previous one kept.
+        keep = 1 - np.array(targets)
+        np.testing.assert_allclose(keep[1:] / keep[:-1], (0.1) ** (1 / 4), rtol=1e-9)
+    assert clf.sparsity_ == pytest.approx(0.9, abs=1e-3)
+    assert clf.score(X, y) > 0.8
+
+
+def test_lottery_rewinds_survivors_to_the_recorded_weights():
+    from skprune._optim import Reporter, TrainState
+    from skprune._pruning import Pruner
+
+    rng = np.random.RandomState(0)
+    coefs, intercepts = init_params([6, 5, 3], "relu", rng, np.float64)
+    state = TrainState(coefs, intercepts, [None, None], "relu", "softmax")
+    pruner = Pruner(criterion="magnitude", scope="layer", granularity="weight",
+                    schedule="lottery", sparsity=0.5, n_steps=2, finetune_iter=0,
+                    tol=0.0, rng=rng, reporter=Reporter(False))
+    X, Y = rng.normal(size=(8, 6)), np.eye(3)[rng.randint(3, size=8)]
+    pruner.start(state, epoch_samples=8, updates_per_epoch=1, max_iter=10,
+                 stochastic=True, train_data=(X, Y, None))
+    state.n_iter = 1
+    pruner.after_epoch(state, plateau=False)  # records the early weights
+    early = [c.copy() for c in state.coefs] + [b.copy() for b in state.intercepts]
+    for p in state.params:
+        p += rng.normal(size=p.shape)  # "training"
+    trained = [c.copy() for c in state.coefs]
+    pruner.after_epoch(state, plateau=True)  # a round: prune, then rewind
+    for c, m, e, t in zip(state.coefs, state.masks, early, trained):
+        np.testing.assert_array_equal(c[m], e[m])
+        assert np.all(c[~m] == 0)
+        # the mask was chosen on the trained weights, not the early ones
+        assert np.abs(t[m]).min() >= np.abs(t[~m]).max() - 1e-12
+    for b, e in zip(state.intercepts, early[2:]):
+        np.testing.assert_array_equal(b, e)
+
+
+def test_greedy_never_accepts_a_step_beyond_the_tolerance(digits):
+    X, y = digits
+    tol = 0.005
+    clf = PrunedMLPClassifier((30,), sparsity=0.95, pruning_schedule="greedy",
+                              pruning_tol=tol, max_iter=60, random_state=0)
+    clf.fit(X, y)
+    history = clf.pruning_history_
+    assert history, "the search proposed nothing"
+    for record in history:
+        within = record["validation_loss"] <= record["reference_loss"] + tol
+        assert record["accepted"] == within
+    accepted = [r for r in history if r["accepted"]]
+    assert accepted
+    assert clf.sparsity_ == pytest.approx(accepted[-1]["sparsity"])
+
+
+def test_auto_sparsity_searches_without_a_target(digits):
+    X, y = digits
+    clf = PrunedMLPClassifier((30,), sparsity="auto", max_iter=60,
+                              random_state=0).fit(X, y)
+    assert 0 < clf.sparsity_ < 0.99
+    assert all(r["validation_loss"] <= r["reference_loss"] + clf.pruning_tol
+               for r in clf.pruning_history_ if r["accepted"])
+
+
+def test_greedy_needs_held_out_data(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="validation_fraction=0 leaves no held-out"):
+        PrunedMLPClassifier(sparsity="auto", validation_fraction=0).fit(X, y)
+    with pytest.raises(ValueError, match="validation set is too small"):
+        PrunedMLPClassifier(pruning_schedule="greedy").fit(X[:8], y[:8])
+    with pytest.raises(ValueError, match="not available in partial_fit"):
+        PrunedMLPClassifier(sparsity="auto").partial_fit(X, y, classes=np.arange(10))
+
+
+def test_gradual_partial_fit_follows_samples_seen(digits):
+    X, y = digits
+    X, y = X[:1000], y[:1000]
+    clf = PrunedMLPClassifier((30,), sparsity=0.8, pruning_steps=4, max_iter=20,
+                              finetune_iter=4, random_state=0)
+    for _ in range(20):
+        clf.partial_fit(X, y, classes=np.arange(10))
+    positions = [r["t"] for r in clf.pruning_history_]
+    # Rounds at the same samples-seen positions as a fit over the same budget.
+    ref = PrunedMLPClassifier((30,), sparsity=0.8, pruning_steps=4, max_iter=20,
+                              finetune_iter=4, random_state=0).fit(X, y)
+    assert positions == [r["t"] for r in ref.pruning_history_]
+    assert clf.sparsity_ == pytest.approx(0.8, abs=1e-3)
+
+
+# ------------------------------------------------------ reporting / migration
+def test_feature_importances_select_features(digits):
+    from sklearn.feature_selection import SelectFromModel
+
+    X, y = digits
+    clf = PrunedMLPClassifier((30,), sparsity=0.95, max_iter=30, random_state=0)
+    selector = SelectFromModel(clf, threshold="mean").fit(X, y)
+    importances = selector.estimator_.feature_importances_
+    assert importances.shape == (64,)
+    assert importances.sum() == pytest.approx(1)
+    # Pixels that are constant in digits get no weight at all.
+    constant = X.std(axis=0) == 0
+    assert np.all(importances[constant] == 0)
+    assert 0 < selector.transform(X).shape[1] < 64
+
+
+def test_from_mlp_keeps_predictions_then_prunes(digits):
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = digits
+    mlp = MLPClassifier((30,), max_iter=30, random_state=0).fit(X, y)
+    clf = PrunedMLPClassifier.from_mlp(mlp, sparsity=0.8, max_iter=40,
+                                       dtype="float64")
+    np.testing.assert_allclose(clf.predict_proba(X), mlp.predict_proba(X),
+                               rtol=1e-10)
+    assert clf.sparsity_ == 0 and clf.warm_start
+    clf.fit(X, y)
+    assert clf.sparsity_ == pytest.approx(0.8, abs=1e-3)
+    assert clf.n_iter_ > mlp.n_iter_
+    assert clf.score(X, y) > 0.9
+    with pytest.raises(TypeError, match="fitted sklearn.neural_network"):
+        PrunedMLPClassifier.from_mlp(clf)
+
+
+def test_gridsearch_over_pruning_settings(digits):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = digits
+    search = GridSearchCV(
+        PrunedMLPClassifier((20,), max_iter=15, random_state=0),
+        {
+            "sparsity": [0.5, 0.9],
+            "pruning": ["magnitude", "random"],
+            "pruning_schedule": ["gradual", "oneshot"],
+        },
+        cv=2,
+    ).fit(X[:600], y[:600])
+    assert len(search.cv_results_["params"]) == 8
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert search.best_estimator_.sparsity_ == pytest.approx(
+        search.best_params_["sparsity"], abs=0.01
+    )
