@@ -91,3 +91,55 @@ def markdown_table(header, rows):
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(out)
+
+
+# The networks compared by bench_predict.py and bench_size.py: 784-300-100-10
+# trained on synthetic data. (label, PrunedMLPClassifier parameters or None for
+# MLPClassifier).
+NETWORKS = [
+    ("MLPClassifier", None),
+    ("skprune sparsity=0", dict(sparsity=0.0)),
+    ("skprune sparsity=0.5", dict(sparsity=0.5)),
+    ("skprune sparsity=0.9", dict(sparsity=0.9)),
+    ("skprune sparsity=0.98", dict(sparsity=0.98)),
+    ("skprune neuron 0.5", dict(sparsity=0.5, granularity="neuron")),
+]
+
+
+def synthetic_data(n_samples=10000, n_features=784, seed=0):
+    from sklearn.datasets import make_classification
+
+    return make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=n_features // 8,
+        n_redundant=n_features // 8,
+        n_classes=10,
+        n_clusters_per_class=2,
+        random_state=seed,
+    )
+
+
+def train_networks(epochs=10, n_samples=10000, verbose=True):
+    """Fit every network of ``NETWORKS`` on the same synthetic data."""
+    import sys
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    from skprune import PrunedMLPClassifier
+
+    X, y = synthetic_data(n_samples)
+    common = dict(hidden_layer_sizes=(300, 100), max_iter=epochs, random_state=0)
+    models = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for label, params in NETWORKS:
+            if verbose:
+                print(f"training {label} ...", file=sys.stderr, flush=True)
+            if params is None:
+                models[label] = MLPClassifier(**common).fit(X, y)
+            else:
+                models[label] = PrunedMLPClassifier(**common, **params).fit(X, y)
+    return models, X, y

@@ -8,4 +8,8 @@ from ._mlp import PrunedMLPClassifier
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["PrunedMLPClassifier", "__version__"]
+#: Types to pass as ``trusted=`` to ``skops.io.load`` for a skprune model; every
+#: other object in the file is scikit-learn's or plain NumPy/SciPy data.
+TRUSTED_TYPES = ["skprune._mlp.PrunedMLPClassifier"]
+
+__all__ = ["PrunedMLPClassifier", "TRUSTED_TYPES", "__version__"]

@@ -48,12 +48,13 @@ from ._pruning import (
     Pruner,
 )
 from ._sparse import (
+    InferenceNetwork,
     compact_network,
     feature_importances,
-    forward_proba,
-    inference_layers,
     mask_from_csr,
+    pack_csr,
     to_csr,
+    unpack_csr,
 )
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -133,10 +134,12 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the training data and stop
         when the validation score stops improving. The best weights are restored
-        at the end, among those that already meet the target sparsity.
+        at the end, among those that already meet the target sparsity. The
+        split is stratified for binary and multiclass targets.
 
     validation_fraction : float, default=0.1
-        The proportion of training data set aside for early stopping.
+        The proportion of training data set aside for early stopping and for the
+        greedy pruning search.
 
     beta_1 : float, default=0.9
         Exponential decay rate for the first moment estimates in 'adam'.
@@ -154,31 +157,58 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         Maximum number of loss function calls ('lbfgs').
 
     sparsity : float in [0, 1) or 'auto', default=0.9
-        Target fraction of weights removed. ``0`` trains a dense network.
+        Target fraction of weights removed. ``0`` trains a dense network. With
+        ``pruning_scope='layer'`` every hidden layer reaches it and the output
+        layer is pruned at half the rate; with ``'global'`` it is the share over
+        all weights; with ``granularity='neuron'`` it is the share of hidden
+        units removed. ``'auto'`` runs the greedy search with no fixed target:
+        the sparsest model whose held-out loss stays within ``pruning_tol`` of
+        the dense one.
 
-    pruning : {'magnitude', 'random'}, default='magnitude'
+    pruning : {'magnitude', 'random', 'taylor', 'obd'}, default='magnitude'
         Saliency criterion that ranks weights: ``'magnitude'`` keeps the largest
-        ``|w|``; ``'random'`` is the baseline.
+        ``|w|`` (Han et al. 2015); ``'random'`` is the baseline (Blalock et al.
+        2020); ``'taylor'`` uses ``|w * dL/dw|`` accumulated over a pass of
+        training data (Molchanov et al. 2017); ``'obd'`` uses ``h * w**2 / 2``
+        with ``h`` the empirical Fisher diagonal (LeCun et al. 1990). The last
+        two gather statistics on up to 2048 training samples at each round.
 
     pruning_scope : {'layer', 'global'}, default='layer'
-        ``'layer'`` reaches ``sparsity`` in every layer.
+        ``'layer'`` reaches ``sparsity`` in every hidden layer (the output layer
+        at half the rate); ``'global'`` ranks all weights together, each layer
+        keeping at least one weight per output unit, so none is cut away.
 
     granularity : {'weight', 'neuron'}, default='weight'
-        ``'weight'`` removes single connections.
+        ``'weight'`` removes single connections; ``'neuron'`` removes whole
+        hidden units (scored by ``||w_in|| * ||w_out||`` for magnitude, by the
+        criterion summed over the unit's weights otherwise), which shrinks the
+        stored matrices: see ``hidden_layer_sizes_``.
 
-    pruning_schedule : {'gradual'}, default='gradual'
-        ``'gradual'`` prunes during training along the cubic schedule of Zhu &
-        Gupta (2017), then fine-tunes.
+    pruning_schedule : {'gradual', 'iterative', 'oneshot', 'lottery', 'greedy'}, \
+            default='gradual'
+        When to prune. ``'gradual'``: during training, along the cubic schedule
+        of Zhu & Gupta (2017), then fine-tune. ``'oneshot'``: train, prune once,
+        fine-tune. ``'iterative'`` (Han et al. 2015): ``pruning_steps`` rounds,
+        each removing the same share of the remaining weights, with retraining
+        in between. ``'lottery'`` (Frankle & Carbin 2019): as iterative, but
+        the surviving weights are rewound to their values after the first epoch
+        at each round. ``'greedy'``: a layer-wise search on held-out data (see
+        ``pruning_tol``). Phase schedules (all but gradual) train until the loss
+        stops improving or the phase's share of ``max_iter`` is spent.
 
     pruning_steps : int, default=10
         Number of pruning rounds.
 
     finetune_iter : int, default=10
-        Epochs of fine-tuning reserved after the last pruning round; after it,
-        training goes on until the stopping rule or ``max_iter`` ends it.
+        Epochs of training guaranteed after the last pruning round, before the
+        stopping rule (``tol``, ``n_iter_no_change``) may end training.
 
     pruning_tol : float, default=0.01
-        Largest accepted rise in validation loss for the greedy search.
+        Greedy search and ``sparsity='auto'``: largest accepted rise of the
+        held-out log-loss over its value before the first round. Each round
+        tries to prune more of each layer in turn, largest first, and keeps a
+        step only within this tolerance; the search stops when a round keeps
+        nothing or the target is met.
 
     class_weight : dict, 'balanced' or None, default=None
         Weights associated with classes, as in
@@ -277,10 +307,10 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
     >>> clf = PrunedMLPClassifier(sparsity=0.8, solver="lbfgs", random_state=0)
     >>> clf.fit(X, y).score(X, y) > 0.9
     True
-    >>> round(clf.sparsity_, 2)
-    0.8
-    >>> clf.sparse_coefs_[0].nnz
-    80
+    >>> clf.layer_sparsity_  # the output layer is pruned at half the rate
+    array([0.8, 0.4])
+    >>> clf.sparse_coefs_[0].nnz <= 80  # 80 kept, fewer if units were removed
+    True
     """
 
     _parameter_constraints: dict = {
@@ -709,8 +739,10 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _split_reason(self, pruner):
         if pruner.needs_validation:
-            return "the greedy pruning search (pruning_schedule='greedy' or " \
+            return (
+                "the greedy pruning search (pruning_schedule='greedy' or "
                 "sparsity='auto')"
+            )
         return "early stopping"
 
     def _split_validation(self, X, Y, sample_weight, rng, reason):
@@ -800,8 +832,10 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         # Sparsity counts the kept weights of the network as trained against the
         # dense network it started as; storage is compacted further.
         kept = np.array(
-            [c.size if m is None else np.count_nonzero(m)
-             for c, m in zip(state.coefs, state.masks)]
+            [
+                c.size if m is None else np.count_nonzero(m)
+                for c, m in zip(state.coefs, state.masks)
+            ]
         )
         sizes = self._dense_sizes
         per_layer = 1.0 - kept / sizes
@@ -829,7 +863,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         self.best_validation_score_ = state.best_validation_score
         self.pruning_history_ = list(state.history)
         self.feature_importances_ = feature_importances(sparse_coefs)
-        self._layers = inference_layers(sparse_coefs)
+        self._inference = self._build_inference()
 
     @classmethod
     def from_mlp(cls, mlp, **params):
@@ -866,8 +900,8 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         >>> clf = PrunedMLPClassifier.from_mlp(mlp, sparsity=0.8, max_iter=50)
         >>> clf.sparsity_
         0.0
-        >>> round(clf.fit(X, y).sparsity_, 2)
-        0.8
+        >>> clf.fit(X, y).layer_sparsity_
+        array([0.8, 0.4])
         """
         from sklearn.neural_network import MLPClassifier
 
@@ -926,23 +960,24 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "sparse_coefs_")
         return [c.toarray() for c in self.sparse_coefs_]
 
+    def _build_inference(self):
+        return InferenceNetwork(
+            self.sparse_coefs_, self.intercepts_, self.activation, self.out_activation_
+        )
+
     def _forward(self, X):
         check_is_fitted(self)
+        # float64 and float32 input is not copied here: chunks are converted to
+        # the compute dtype one at a time, which bounds predict's memory.
         X = validate_data(
             self,
             X,
-            accept_sparse=["csr", "csc"],
-            dtype=self.intercepts_[0].dtype,
+            accept_sparse=["csr"],
+            dtype=(np.float64, np.float32),
             reset=False,
         )
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return forward_proba(
-                X,
-                self._layers,
-                self.intercepts_,
-                self.activation,
-                self.out_activation_,
-            )
+            return self._inference.predict_proba(X)
 
     def _decode(self, proba):
         if proba.shape[1] == 1:
@@ -1008,13 +1043,20 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         # Training state (dense weights, optimizer moments) and the predict cache
         # are derived or only needed to continue training: not stored.
         state.pop("_state", None)
-        state.pop("_layers", None)
+        state.pop("_inference", None)
+        if "sparse_coefs_" in state:
+            # Plain arrays with the narrowest index type: smaller files, and
+            # nothing but numpy for skops to trust.
+            state["sparse_coefs_"] = [pack_csr(c) for c in state["sparse_coefs_"]]
         return state
 
     def __setstate__(self, state):
+        if "sparse_coefs_" in state:
+            state = dict(state)
+            state["sparse_coefs_"] = [unpack_csr(c) for c in state["sparse_coefs_"]]
         super().__setstate__(state)
         if "sparse_coefs_" in self.__dict__:
-            self._layers = inference_layers(self.sparse_coefs_)
+            self._inference = self._build_inference()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -22,7 +22,7 @@ import numpy as np
 from ._core import gradient_statistics, mean_log_loss
 
 # Share of ``sparsity`` applied to the output layer under ``pruning_scope="layer"``.
-OUTPUT_LAYER_RATE = 1.0
+OUTPUT_LAYER_RATE = 0.5
 
 # Gradual schedule layout (compressed to fit ``max_iter``): train dense for a
 # warm-up, then prune ``pruning_steps`` times, one round per interval, then
@@ -685,8 +685,9 @@ class Pruner:
 
     def _masks_for(self, state, scores, counts):
         if self.granularity == "neuron":
-            return unit_masks(scores, state.masks, counts,
-                              [c.shape for c in state.coefs])
+            return unit_masks(
+                scores, state.masks, counts, [c.shape for c in state.coefs]
+            )
         return compute_masks(scores, state.masks, counts)
 
     def _apply(self, state, target, rewind):

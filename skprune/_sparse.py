@@ -12,8 +12,12 @@ import scipy.sparse as sp
 from ._core import ACTIVATIONS
 
 # A layer whose share of kept weights is above this is multiplied as a dense
-# matrix at predict time; below it the CSR product is faster.
-DENSE_DENSITY_THRESHOLD = 0.3
+# matrix at predict time; below it the CSR product is faster (measured by
+# benchmarks/bench_predict.py --calibrate on the reference machine).
+DENSE_DENSITY_THRESHOLD = 0.1
+
+# predict_proba works on row chunks whose activations take about this many bytes.
+CHUNK_BYTES = 4 * 2**20
 
 
 def compact_network(coefs, intercepts, masks, activation):
@@ -42,8 +46,9 @@ def compact_network(coefs, intercepts, masks, activation):
     """
     coefs = [c.copy() for c in coefs]
     intercepts = [b.copy() for b in intercepts]
-    masks = [np.ones(c.shape, bool) if m is None else m.copy()
-             for c, m in zip(coefs, masks)]
+    masks = [
+        np.ones(c.shape, bool) if m is None else m.copy() for c, m in zip(coefs, masks)
+    ]
     act = ACTIVATIONS[activation]
     changed = True
     while changed:
@@ -99,6 +104,34 @@ def to_csr(coef, mask=None):
     return csr
 
 
+def pack_csr(csr):
+    """The arrays of a CSR matrix, indices in the narrowest unsigned type.
+
+    Used for storage: column indices of a layer narrower than 65536 units fit in
+    two bytes instead of four.
+    """
+    index_dtype = np.uint16 if csr.shape[1] <= np.iinfo(np.uint16).max else np.int32
+    return {
+        "shape": tuple(int(n) for n in csr.shape),
+        "data": csr.data,
+        "indices": csr.indices.astype(index_dtype),
+        "indptr": csr.indptr.astype(np.int32),
+    }
+
+
+def unpack_csr(packed):
+    """Inverse of :func:`pack_csr` (also accepts a CSR matrix as is)."""
+    if sp.issparse(packed):
+        return sp.csr_array(packed)
+    csr = sp.csr_array(
+        (packed["data"], packed["indices"].astype(np.int32), packed["indptr"]),
+        shape=packed["shape"],
+        copy=False,
+    )
+    csr.has_sorted_indices = True
+    return csr
+
+
 def mask_from_csr(csr):
     """Boolean mask of the stored entries of ``csr`` (None if every entry is)."""
     if csr.nnz == csr.shape[0] * csr.shape[1]:
@@ -113,40 +146,87 @@ def density(csr):
     return csr.nnz / max(csr.shape[0] * csr.shape[1], 1)
 
 
-def inference_layers(sparse_coefs):
-    """Per layer, the operand ``predict`` multiplies by: dense array or CSR."""
-    return [
-        c.toarray() if density(c) > DENSE_DENSITY_THRESHOLD else c for c in sparse_coefs
-    ]
+class InferenceNetwork:
+    """What ``predict`` multiplies by, prepared once from the stored network.
 
+    The forward pass runs in transposed layout (units x samples): a sparse layer
+    is then a CSR matrix ``W.T`` times a C-contiguous block whose rows are
+    contiguous runs of samples, the product scipy does fastest, while dense layers
+    stay BLAS products. Per layer, the operand is dense when the layer keeps more
+    than ``DENSE_DENSITY_THRESHOLD`` of its weights, CSR otherwise. Input
+    features that no kept weight reads are skipped.
 
-def forward_proba(X, layers, intercepts, activation, out_activation):
-    """Output probabilities of the stored network.
-
-    Parameters
-    ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-    layers : list of (ndarray or csr_array)
-        From :func:`inference_layers`.
-    intercepts : list of ndarray
-    activation, out_activation : str
-
-    Returns
-    -------
-    proba : ndarray of shape (n_samples, n_outputs)
+    Built at the end of ``fit`` and after unpickling; never pickled.
     """
-    hidden = ACTIVATIONS[activation]
-    A = X
-    last = len(layers) - 1
-    for i, (W, b) in enumerate(zip(layers, intercepts)):
-        A = A @ W
-        if sp.issparse(A):
-            A = A.toarray()
-        A = np.asarray(A)
-        A += b
-        if i < last:
-            hidden(A)
-    return ACTIVATIONS[out_activation](A)
+
+    def __init__(self, sparse_coefs, intercepts, activation, out_activation):
+        first = sparse_coefs[0]
+        self.n_features = first.shape[0]
+        self.used = np.flatnonzero(np.diff(first.indptr) > 0)
+        if self.used.size == self.n_features:
+            self.used = None
+        coefs = list(sparse_coefs)
+        if self.used is not None:
+            coefs[0] = first[self.used]
+        self.layers = [
+            np.ascontiguousarray(c.T.toarray())
+            if density(c) > DENSE_DENSITY_THRESHOLD
+            else sp.csr_array(c.T)
+            for c in coefs
+        ]
+        self._first = coefs[0]
+        self._first_dense = None
+        self.intercepts = [b[:, np.newaxis] for b in intercepts]
+        self.activation = activation
+        self.out_activation = out_activation
+        self.dtype = intercepts[0].dtype
+        widths = [self.n_features] + [c.shape[1] for c in coefs]
+        self.chunk_rows = max(1, CHUNK_BYTES // (self.dtype.itemsize * sum(widths)))
+
+    def predict_proba(self, X):
+        """Output probabilities, computed ``chunk_rows`` rows at a time.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Validated input, any float dtype; converted chunk by chunk, so the
+            extra memory does not grow with ``n_samples`` beyond the output.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_outputs)
+        """
+        n_samples = X.shape[0]
+        out = np.empty((n_samples, self.intercepts[-1].shape[0]), dtype=self.dtype)
+        for start in range(0, n_samples, self.chunk_rows):
+            stop = min(start + self.chunk_rows, n_samples)
+            out[start:stop] = self._forward_chunk(X[start:stop]).T
+        return ACTIVATIONS[self.out_activation](out)
+
+    def _forward_chunk(self, X):
+        hidden = ACTIVATIONS[self.activation]
+        if self.used is not None:
+            X = X[:, self.used]
+        if sp.issparse(X):
+            # Sparse input: sparse rows times a dense first layer, then on as usual.
+            if self._first_dense is None:
+                self._first_dense = self._first.toarray()
+            A = np.ascontiguousarray((X @ self._first_dense).T, dtype=self.dtype)
+            layers = self.layers[1:]
+            A += self.intercepts[0]
+            if len(self.layers) > 1:
+                hidden(A)
+            start = 1
+        else:
+            A = np.ascontiguousarray(X.T, dtype=self.dtype)
+            layers, start = self.layers, 0
+        last = len(self.layers) - 1
+        for i, W in enumerate(layers, start=start):
+            A = W @ A
+            A += self.intercepts[i]
+            if i < last:
+                hidden(A)
+        return A
 
 
 def feature_importances(sparse_coefs):
