@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _expected import expected_layer_sparsity, expected_sparsity
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import StandardScaler
 
@@ -11,8 +12,6 @@ from skprune._core import init_params, predict_proba_dense
 from skprune._optim import SGD, Adam
 from skprune._pruning import compute_masks, cubic_target, gradual_plan
 from skprune._sparse import InferenceNetwork, mask_from_csr, to_csr
-
-from _expected import expected_layer_sparsity, expected_sparsity
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
