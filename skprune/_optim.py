@@ -611,18 +611,27 @@ def run_lbfgs(state, X, Y, sample_weight, *, hp, pruner, reporter):
         budget = hp["max_iter"] - (state.n_iter - first_iter)
         segment = pruner.iterations_to_next_round(state, budget)
         x0 = _pack(state, free)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            result = scipy.optimize.minimize(
-                fun,
-                x0,
-                method="L-BFGS-B",
-                jac=True,
-                options={
-                    "maxfun": max(hp["max_fun"] - n_fun, 1),
-                    "maxiter": segment,
-                    "gtol": hp["tol"],
-                },
-            )
+        good = state.snapshot()
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                result = scipy.optimize.minimize(
+                    fun,
+                    x0,
+                    method="L-BFGS-B",
+                    jac=True,
+                    options={
+                        "maxfun": max(hp["max_fun"] - n_fun, 1),
+                        "maxiter": segment,
+                        "gtol": hp["tol"],
+                    },
+                )
+        except DivergenceError:
+            state.restore(good)
+            raise
+        except KeyboardInterrupt:
+            # Back to the start of this L-BFGS run: the last finished state.
+            state.restore(good)
+            return True
         _unpack(state, free, result.x)
         n_fun += result.nfev
         state.n_iter += min(result.nit, segment)

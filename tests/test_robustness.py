@@ -1,0 +1,138 @@
+"""Determinism, divergence and interruption."""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+import skprune._optim as optim
+from skprune import PrunedMLPClassifier
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return StandardScaler().fit_transform(X)[:600], y[:600]
+
+
+def _weights(clf):
+    return [c.toarray() for c in clf.sparse_coefs_] + list(clf.intercepts_)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(),
+        dict(solver="sgd"),
+        dict(solver="lbfgs"),
+        dict(pruning="taylor", pruning_schedule="iterative"),
+        dict(sparsity="auto"),
+        dict(granularity="neuron", pruning="random", sparsity=0.5),
+    ],
+)
+def test_same_seed_same_bits(digits, params):
+    X, y = digits
+    a = PrunedMLPClassifier((20,), max_iter=15, random_state=7, **params).fit(X, y)
+    b = PrunedMLPClassifier((20,), max_iter=15, random_state=7, **params).fit(X, y)
+    for wa, wb in zip(_weights(a), _weights(b)):
+        np.testing.assert_array_equal(wa, wb)
+    assert a.pruning_history_ == b.pruning_history_
+
+
+_FIT_IN_FRESH_PROCESS = """
+import sys, numpy as np, warnings
+warnings.simplefilter("ignore")
+from sklearn.datasets import load_digits
+from sklearn.preprocessing import StandardScaler
+from skprune import PrunedMLPClassifier
+X, y = load_digits(return_X_y=True)
+X = StandardScaler().fit_transform(X)[:600]
+clf = PrunedMLPClassifier((20,), max_iter=15, random_state=7).fit(X, y[:600])
+np.savez(sys.argv[1], *[c.toarray() for c in clf.sparse_coefs_], *clf.intercepts_)
+"""
+
+
+def test_same_seed_same_bits_across_processes(tmp_path):
+    paths = [tmp_path / "a.npz", tmp_path / "b.npz"]
+    for path in paths:
+        subprocess.run(
+            [sys.executable, "-c", _FIT_IN_FRESH_PROCESS, str(path)], check=True
+        )
+    with np.load(paths[0]) as a, np.load(paths[1]) as b:
+        assert a.files == b.files
+        for name in a.files:
+            np.testing.assert_array_equal(a[name], b[name])
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_huge_steps_or_inputs_never_leave_nan(digits, solver):
+    X, y = digits
+    clf = PrunedMLPClassifier(
+        (20,), solver=solver, learning_rate_init=1e6, max_iter=5, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            clf.fit(X * 1e6, y)
+        except ValueError as exc:
+            assert "non-finite" in str(exc)
+            return
+    assert all(np.isfinite(w).all() for w in _weights(clf))
+    assert np.isfinite(clf.predict_proba(X)).all()
+
+
+class _InterruptAt:
+    """Replaces the batch loss: raises KeyboardInterrupt at its n-th call."""
+
+    def __init__(self, n):
+        self.n, self.calls = n, 0
+        self.real = optim.loss_and_gradients
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == self.n:
+            raise KeyboardInterrupt
+        return self.real(*args, **kwargs)
+
+
+def test_ctrl_c_keeps_the_last_completed_epoch(digits, monkeypatch):
+    X, y = digits  # 600 samples, batch 200: 3 updates per epoch
+    monkeypatch.setattr(optim, "loss_and_gradients", _InterruptAt(3 * 4 + 2))
+    clf = PrunedMLPClassifier((20,), sparsity=0, max_iter=10, random_state=0)
+    with pytest.warns(UserWarning, match="interrupted"):
+        clf.fit(X, y)
+    monkeypatch.undo()
+    assert clf.n_iter_ == 4
+    reference = PrunedMLPClassifier((20,), sparsity=0, max_iter=4, random_state=0).fit(
+        X, y
+    )
+    for a, b in zip(_weights(clf), _weights(reference)):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_ctrl_c_during_pruning_still_gives_the_target(digits, monkeypatch, solver):
+    X, y = digits
+    monkeypatch.setattr(optim, "loss_and_gradients", _InterruptAt(20))
+    clf = PrunedMLPClassifier(
+        (20,), sparsity=0.8, solver=solver, max_iter=50, random_state=0
+    )
+    with pytest.warns(UserWarning, match="interrupted"):
+        clf.fit(X, y)
+    monkeypatch.undo()
+    assert clf.sparsity_ > 0.7  # finalized: pruned to the target, stored sparse
+    assert all(np.isfinite(w).all() for w in _weights(clf))
+    assert clf.predict(X).shape == y.shape
+    # A second fit starts cleanly.
+    clf.set_params(warm_start=True, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
