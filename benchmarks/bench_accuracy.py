@@ -84,24 +84,30 @@ def run_digits(args):
     configs = []
     for sparsity in args.sparsities:
         for criterion, schedule in itertools.product(args.criteria, args.schedules):
-            configs.append((
-                f"{criterion} / {schedule}",
-                sparsity,
-                dict(pruning=criterion, pruning_schedule=schedule),
-            ))
+            configs.append(
+                (
+                    f"{criterion} / {schedule}",
+                    sparsity,
+                    dict(pruning=criterion, pruning_schedule=schedule),
+                )
+            )
         for scope in args.scopes:
-            configs.append((
-                f"magnitude / gradual / scope={scope}",
-                sparsity,
-                dict(pruning_scope=scope),
-            ))
+            configs.append(
+                (
+                    f"magnitude / gradual / scope={scope}",
+                    sparsity,
+                    dict(pruning_scope=scope),
+                )
+            )
     for sparsity in args.neuron_sparsities:
         for criterion in args.criteria:
-            configs.append((
-                f"{criterion} / gradual / neuron",
-                sparsity,
-                dict(pruning=criterion, granularity="neuron"),
-            ))
+            configs.append(
+                (
+                    f"{criterion} / gradual / neuron",
+                    sparsity,
+                    dict(pruning=criterion, granularity="neuron"),
+                )
+            )
     configs.append(("magnitude / greedy / auto", "auto", {}))
     for name, sparsity, params in configs:
         outcome = evaluate(
@@ -111,8 +117,12 @@ def run_digits(args):
             splits,
         )
         results.append({"model": name, "sparsity": sparsity, **_pack(outcome)})
-        print(f"{name} @ {sparsity}: {outcome[0].mean():.4f} "
-              f"(sparsity {outcome[1].mean():.3f})", file=sys.stderr, flush=True)
+        print(
+            f"{name} @ {sparsity}: {outcome[0].mean():.4f} "
+            f"(sparsity {outcome[1].mean():.3f})",
+            file=sys.stderr,
+            flush=True,
+        )
     return results
 
 
@@ -125,10 +135,14 @@ def run_mnist(args):
         dense = evaluate(
             lambda s: MLPClassifier(random_state=args.seed, **common), splits
         )
-        results.append({"model": "MLPClassifier (dense)", "sparsity": 0.0,
-                        **_pack(dense)})
-        print(f"dense MLPClassifier: error {100 * (1 - dense[0].mean()):.2f}%",
-              file=sys.stderr, flush=True)
+        results.append(
+            {"model": "MLPClassifier (dense)", "sparsity": 0.0, **_pack(dense)}
+        )
+        print(
+            f"dense MLPClassifier: error {100 * (1 - dense[0].mean()):.2f}%",
+            file=sys.stderr,
+            flush=True,
+        )
     extra = json.loads(args.params) if args.params else {}
     for sparsity in args.sparsities:
         params = dict(common, **extra)
@@ -140,29 +154,50 @@ def run_mnist(args):
         )
         name = "PrunedMLPClassifier " + (json.dumps(extra) if extra else "(defaults)")
         results.append({"model": name, "sparsity": sparsity, **_pack(outcome)})
-        print(f"{name} @ {sparsity}: error {100 * (1 - outcome[0].mean()):.2f}% "
-              f"(sparsity {outcome[1].mean():.4f}, {outcome[2].mean():.0f}s)",
-              file=sys.stderr, flush=True)
+        print(
+            f"{name} @ {sparsity}: error {100 * (1 - outcome[0].mean()):.2f}% "
+            f"(sparsity {outcome[1].mean():.4f}, {outcome[2].mean():.0f}s)",
+            file=sys.stderr,
+            flush=True,
+        )
     return results
 
 
 def _pack(outcome):
     acc, sparsity, seconds = outcome
-    return {"accuracy": acc.tolist(), "achieved": sparsity.tolist(),
-            "seconds": seconds.tolist()}
+    return {
+        "accuracy": acc.tolist(),
+        "achieved": sparsity.tolist(),
+        "seconds": seconds.tolist(),
+    }
 
 
 def table(results, error=False):
-    header = ["model", "sparsity", "test error (%)" if error else "test accuracy (%)",
-              "achieved sparsity", "fit (s)"]
+    header = [
+        "model",
+        "sparsity",
+        "test error (%)" if error else "test accuracy (%)",
+        "achieved sparsity",
+        "fit (s)",
+    ]
     rows = [
-        row(r["model"], np.array(r["accuracy"]), np.array(r["achieved"]),
-            np.array(r["seconds"]), target=r["sparsity"] if r["sparsity"] != "auto"
-            else None, error=error)
-        if r["sparsity"] != "auto" else
-        [r["model"], "auto"] + row("", np.array(r["accuracy"]),
-                                   np.array(r["achieved"]),
-                                   np.array(r["seconds"]), error=error)[1:]
+        row(
+            r["model"],
+            np.array(r["accuracy"]),
+            np.array(r["achieved"]),
+            np.array(r["seconds"]),
+            target=r["sparsity"] if r["sparsity"] != "auto" else None,
+            error=error,
+        )
+        if r["sparsity"] != "auto"
+        else [r["model"], "auto"]
+        + row(
+            "",
+            np.array(r["accuracy"]),
+            np.array(r["achieved"]),
+            np.array(r["seconds"]),
+            error=error,
+        )[1:]
         for r in results
     ]
     return markdown_table(header, rows)
@@ -173,20 +208,27 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="data", required=True)
     digits = sub.add_parser("digits")
     digits.add_argument("--seeds", type=int, default=5)
-    digits.add_argument("--sparsities", type=float, nargs="+",
-                        default=[0.5, 0.8, 0.9, 0.95, 0.98])
+    digits.add_argument(
+        "--sparsities", type=float, nargs="+", default=[0.5, 0.8, 0.9, 0.95, 0.98]
+    )
     digits.add_argument("--criteria", nargs="+", default=CRITERIA)
     digits.add_argument("--schedules", nargs="+", default=SCHEDULES)
-    digits.add_argument("--scopes", nargs="+", default=["global"],
-                        help="extra magnitude/gradual rows with these scopes")
-    digits.add_argument("--neuron-sparsities", type=float, nargs="+",
-                        default=[0.5])
+    digits.add_argument(
+        "--scopes",
+        nargs="+",
+        default=["global"],
+        help="extra magnitude/gradual rows with these scopes",
+    )
+    digits.add_argument("--neuron-sparsities", type=float, nargs="+", default=[0.5])
     mnist = sub.add_parser("mnist")
     mnist.add_argument("--mnist", help="path to mnist.npz (or SKPRUNE_MNIST)")
     mnist.add_argument("--epochs", type=int, default=50)
     mnist.add_argument("--sparsities", type=float, nargs="+", default=[0.92, 0.98])
-    mnist.add_argument("--params", help="JSON dict of extra PrunedMLPClassifier "
-                       "parameters, e.g. '{\"pruning_scope\": \"global\"}'")
+    mnist.add_argument(
+        "--params",
+        help="JSON dict of extra PrunedMLPClassifier "
+        'parameters, e.g. \'{"pruning_scope": "global"}\'',
+    )
     mnist.add_argument("--seed", type=int, default=0)
     mnist.add_argument("--skip-dense", action="store_true")
     for p in (digits, mnist):

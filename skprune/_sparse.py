@@ -201,7 +201,13 @@ class InferenceNetwork:
         for start in range(0, n_samples, self.chunk_rows):
             stop = min(start + self.chunk_rows, n_samples)
             out[start:stop] = self._forward_chunk(X[start:stop]).T
-        return ACTIVATIONS[self.out_activation](out)
+        ACTIVATIONS[self.out_activation](out)
+        if self.out_activation == "logistic":
+            # In float32 the sigmoid reaches exactly 0 or 1 for |z| > 17; keep
+            # probabilities strictly inside (0, 1), as a probability should be.
+            eps = np.finfo(out.dtype).eps
+            np.clip(out, eps, 1 - eps, out=out)
+        return out
 
     def _forward_chunk(self, X):
         hidden = ACTIVATIONS[self.activation]

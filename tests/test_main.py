@@ -1,0 +1,312 @@
+"""``python -m skprune``: the table it prints, the files it writes, its errors."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from skprune.__main__ import load_csv, main
+
+# Small and quick: one sparsity, a narrow layer, a few epochs.
+FAST = ["--quiet", "--no-plot", "--max-iter", "8", "--hidden-layer-sizes", "16"]
+COLUMNS = [
+    "model",
+    "target",
+    "accuracy",
+    "sparsity",
+    "hidden",
+    "pickle (KiB)",
+    "fit (s)",
+    "predict (ms)",
+]
+
+
+def table(stdout):
+    """The printed table as a header and rows of cells (split on 2+ spaces)."""
+    import re
+
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("model "))
+    rows = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        rows.append(re.split(r"\s{2,}", line.strip()))
+    return rows[0], rows[1:]
+
+
+def run(argv, capsys):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_digits_table_has_a_row_per_model_and_ratios_against_the_dense_one(capsys):
+    code, out, err = run([*FAST, "--sparsity", "0.8"], capsys)
+    assert code == 0
+    assert err == ""  # --quiet: nothing on stderr
+    assert "digits: 1797 samples, 64 features, 10 classes" in out
+    header, rows = table(out)
+    assert header == COLUMNS
+    assert [r[:2] for r in rows] == [
+        ["MLPClassifier", "-"],
+        ["pruned magnitude", "0.8"],
+        ["pruned random (baseline)", "0.8"],
+    ]
+    dense, pruned, _ = rows
+    # Every measure is followed by its ratio against MLPClassifier.
+    for cell in dense[2:3] + dense[5:]:
+        assert cell.endswith("(1.00x)")
+    for cell in pruned[2:3] + pruned[5:]:
+        value, ratio = cell.split()
+        float(value), float(ratio.strip("()x"))
+    assert dense[3] == "0.000"
+    sparsity = float(pruned[3])
+    # The output layer is pruned at half the rate: a bit under the target.
+    assert 0.6 < sparsity < 0.8
+    assert int(pruned[4]) <= 16
+    # The pruned model is stored sparse: its pickle is much smaller.
+    pickle_ratio = float(pruned[5].split()[1].strip("()x"))
+    assert pickle_ratio < 0.5
+
+
+def test_progress_goes_to_stderr_unless_quiet(capsys):
+    argv = [a for a in FAST if a != "--quiet"]
+    code, out, err = run([*argv, "--sparsity", "0.5", "--no-baseline"], capsys)
+    assert code == 0
+    assert "[1/2] fitting MLPClassifier" in err
+    assert "[2/2] fitting pruned magnitude, sparsity=0.5" in err
+    assert "fitting" not in out
+    _, rows = table(out)
+    assert len(rows) == 2
+
+
+def test_options_reach_the_estimator(capsys):
+    argv = [*FAST, "--no-baseline", "--sparsity", "0.5", "0.7", "--threads", "1"]
+    argv += ["--pruning", "obd", "--schedule", "oneshot", "--granularity", "neuron"]
+    code, out, _ = run(argv, capsys)
+    assert code == 0
+    _, rows = table(out)
+    assert [r[:2] for r in rows[1:]] == [["pruned obd", "0.5"], ["pruned obd", "0.7"]]
+    # Neuron granularity removes hidden units: 16 -> 8 and 16 -> 5.
+    assert [r[4] for r in rows[1:]] == ["8", "5"]
+
+
+def test_plot_is_saved_where_asked(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "tradeoff.png"
+    argv = [a for a in FAST if a != "--no-plot"] + ["--sparsity", "0.5", "0.8"]
+    code, out, _ = run([*argv, "--plot", str(path)], capsys)
+    assert code == 0
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"plot saved to {path}" in out
+
+
+def test_save_writes_a_skops_pipeline_that_predicts_raw_data(tmp_path, capsys):
+    skops_io = pytest.importorskip("skops.io")
+    from sklearn.datasets import load_digits
+
+    import skprune
+
+    path = tmp_path / "model.skops"
+    argv = ["--quiet", "--no-plot", "--no-baseline", "--hidden-layer-sizes", "32"]
+    argv += ["--max-iter", "40", "--sparsity", "0.3", "0.5", "--save", str(path)]
+    code, out, _ = run(argv, capsys)
+    assert code == 0
+    assert f"saved to {path}" in out
+    # What the printed hint says: skprune's types are all that needs trusting.
+    assert "trusted=skprune.TRUSTED_TYPES" in out
+    model = skops_io.load(path, trusted=skprune.TRUSTED_TYPES)
+    _, rows = table(out)
+    assert model[-1].sparsity_ == pytest.approx(float(rows[-1][3]), abs=1e-3)
+    assert 0.4 < model[-1].sparsity_ < 0.5  # the last --sparsity, 0.5
+    # The scaler is part of the saved pipeline: raw pixels are predicted well.
+    X, y = load_digits(return_X_y=True)
+    assert model.score(X, y) > 0.85
+
+
+def test_save_without_skops_names_the_extra(tmp_path, capsys, monkeypatch):
+    import skprune.__main__ as cli
+
+    monkeypatch.setattr(cli, "_has_module", lambda name: name != "skops")
+    code, out, err = run([*FAST, "--save", str(tmp_path / "m.skops")], capsys)
+    assert code == 2
+    assert out == ""  # refused before any training
+    assert err.count("\n") == 1
+    assert 'pip install "skprune[skops]"' in err
+
+
+def test_without_matplotlib_the_table_comes_without_a_plot(capsys, monkeypatch):
+    import skprune.__main__ as cli
+
+    monkeypatch.setattr(cli, "_has_module", lambda name: name != "matplotlib")
+    argv = ["--max-iter", "2", "--hidden-layer-sizes", "8", "--sparsity", "0.5"]
+    code, out, err = run([*argv, "--no-baseline"], capsys)
+    assert code == 0
+    assert 'no plot: matplotlib is not installed (pip install "skprune[plot]")' in err
+    assert "plot saved" not in out
+    # Asking for a plot explicitly is an error, before any training.
+    code, out, err = run([*FAST[:1], "--plot", "p.png"], capsys)
+    assert code == 2 and out == ""
+    assert 'pip install "skprune[plot]"' in err
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        ("xyzz", "class 'x' has a single sample"),
+        ("aabbccddee", "cannot split 10 samples"),  # 3 test rows for 5 classes
+    ],
+)
+def test_too_few_samples_to_split_is_bad_input(tmp_path, capsys, labels, message):
+    rows = "".join(f"{i},{c}\n" for i, c in enumerate(labels))
+    path = write(tmp_path, "a,label\n" + rows)
+    code, _, err = run([*FAST, "--data", path, "--target", "label"], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and message in err, err
+
+
+# -- CSV input -----------------------------------------------------------------
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def iris_csv(tmp_path):
+    from sklearn.datasets import load_iris
+
+    data = load_iris(as_frame=True).frame
+    data["species"] = np.array(["setosa", "versicolor", "virginica"])[data["target"]]
+    path = tmp_path / "iris.csv"
+    data.drop(columns="target").to_csv(path, index=False)
+    return str(path)
+
+
+def test_own_csv_runs_end_to_end(tmp_path, capsys):
+    pytest.importorskip("pandas")
+    path = iris_csv(tmp_path)
+    argv = [*FAST, "--data", path, "--target", "species", "--sparsity", "0.5"]
+    code, out, _ = run(argv, capsys)
+    assert code == 0
+    assert "iris.csv: 150 samples, 4 features, 3 classes" in out
+    _, rows = table(out)
+    assert len(rows) == 3
+
+
+ENGINES = ["csv", "pandas"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_load_csv_reads_numbers_and_labels(tmp_path, engine):
+    if engine == "pandas":
+        pytest.importorskip("pandas")
+    path = write(tmp_path, "a,b,label\n1,2.5,x\n3,-4,y\n5,6e-1,x\n")
+    X, y, name = load_csv(path, "label", engine=engine)
+    np.testing.assert_array_equal(X, [[1, 2.5], [3, -4], [5, 0.6]])
+    assert list(y) == ["x", "y", "x"]
+    assert name == "data.csv"
+    # Integer labels stay integers.
+    path = write(tmp_path, "f,c\n0.1,1\n0.2,0\n")
+    assert load_csv(path, "c", engine=engine)[1].dtype.kind == "i"
+
+
+BAD_CSV = [
+    ("a,b,label\n1,2,x\n3,4,y\n", "species", r"column 'species' not found in .*"),
+    ("a,b,label\n1,2,x\n3,oops,y\n", "label", r"feature column 'b' .* not numeric"),
+    ("a,b,label\n1,2,x\n3,,y\n", "label", r"feature column 'b' .* missing"),
+    ("a,label\n1,x\n2,\n", "label", r"target column 'label' .* missing"),
+    ("a,label\n1,x\n2,NaN\n", "label", r"target column 'label' .* missing"),
+    ("a,label\n1,0.5\n2,1.7\n", "label", r"continuous values"),
+    ("a,label\n1,x\n2,x\n", "label", r"single class"),
+    ("", "label", r"is empty"),
+    ("label\nx\ny\n", "label", r"no feature column"),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("text, target, match", BAD_CSV)
+def test_load_csv_errors_say_what_is_wrong(tmp_path, engine, text, target, match):
+    from skprune.__main__ import UsageError
+
+    if engine == "pandas":
+        pytest.importorskip("pandas")
+    path = write(tmp_path, text)
+    with pytest.raises(UsageError, match=match) as info:
+        load_csv(path, target, engine=engine)
+    assert "\n" not in str(info.value)
+
+
+def test_non_numeric_error_names_the_row_and_value(tmp_path):
+    from skprune.__main__ import UsageError
+
+    path = write(tmp_path, "a,b,label\n1,2,x\n3,oops,y\n")
+    with pytest.raises(UsageError, match=r"data row 2: 'oops'"):
+        load_csv(path, "label")
+
+
+# -- bad input: exit status 2 and one line -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--data", "no/such/file.csv", "--target", "y"], "data file not found"),
+        (["--sparsity", "1.5"], "argument --sparsity: must be a number in [0, 1)"),
+        (["--sparsity", "dense"], "argument --sparsity"),
+        (["--pruning", "largest"], "argument --pruning: invalid choice"),
+        (["--max-iter", "0"], "argument --max-iter: must be a positive integer"),
+        (["--data", "x.csv"], "--data and --target go together"),
+        (["--plot", "no/such/dir/p.png"], "does not exist"),
+        (["--no-such-option"], "unrecognized arguments"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line(argv, message, capsys):
+    code, out, err = run([*FAST[:1], *argv], capsys)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1, err
+    assert err.startswith("python -m skprune: error: ")
+    assert message in err
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("a,b,label\n1,2,x\n3,4,y\n", "column 'species' not found"),
+        ("a,b,species\n1,2,x\n3,zz,y\n", "feature column 'b'"),
+    ],
+)
+def test_bad_csv_exits_2_with_one_line(tmp_path, text, message, capsys):
+    path = write(tmp_path, text)
+    code, out, err = run([*FAST, "--data", path, "--target", "species"], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and message in err
+
+
+def test_too_high_sparsity_for_the_layers_is_bad_input(capsys):
+    argv = ["--quiet", "--no-plot", "--max-iter", "2", "--hidden-layer-sizes", "2"]
+    code, _, err = run([*argv, "--sparsity", "0.9", "--granularity", "neuron"], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and "sparsity=0.9" in err
+
+
+def test_help_returns_0(capsys):
+    code, out, _ = run(["--help"], capsys)
+    assert code == 0
+    assert "--sparsity" in out and "--data" in out
+
+
+def test_module_entry_point_sets_the_exit_status():
+    result = subprocess.run(
+        [sys.executable, "-m", "skprune", "--sparsity", "1.5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().endswith("(see python -m skprune --help)")
