@@ -128,13 +128,15 @@ def run_digits(args):
 
 def run_mnist(args):
     X_train, y_train, X_test, y_test = load_mnist(args.mnist)
-    splits = [(0, X_train, X_test, y_train, y_test)]
+    if args.standardize:
+        # The usual MNIST normalisation (mean and std of the training pixels).
+        X_train = (X_train - 0.1307) / 0.3081
+        X_test = (X_test - 0.1307) / 0.3081
+    splits = [(seed, X_train, X_test, y_train, y_test) for seed in range(args.seeds)]
     results = []
     common = dict(hidden_layer_sizes=(300, 100), max_iter=args.epochs)
     if not args.skip_dense:
-        dense = evaluate(
-            lambda s: MLPClassifier(random_state=args.seed, **common), splits
-        )
+        dense = evaluate(lambda s: MLPClassifier(random_state=s, **common), splits)
         results.append(
             {"model": "MLPClassifier (dense)", "sparsity": 0.0, **_pack(dense)}
         )
@@ -148,7 +150,7 @@ def run_mnist(args):
         params = dict(common, **extra)
         outcome = evaluate(
             lambda s, sp=sparsity, p=params: PrunedMLPClassifier(
-                sparsity=sp, random_state=args.seed, **p
+                sparsity=sp, random_state=s, **p
             ),
             splits,
         )
@@ -229,7 +231,12 @@ def main(argv=None):
         help="JSON dict of extra PrunedMLPClassifier "
         'parameters, e.g. \'{"pruning_scope": "global"}\'',
     )
-    mnist.add_argument("--seed", type=int, default=0)
+    mnist.add_argument("--seeds", type=int, default=3)
+    mnist.add_argument(
+        "--standardize",
+        action="store_true",
+        help="standardize pixels ((x/255 - 0.1307) / 0.3081) instead of x/255",
+    )
     mnist.add_argument("--skip-dense", action="store_true")
     for p in (digits, mnist):
         p.add_argument("--out", help="also write the results (JSON) here")

@@ -12,4 +12,16 @@ __version__ = "0.1.0.dev0"
 #: other object in the file is scikit-learn's or plain NumPy/SciPy data.
 TRUSTED_TYPES = ["skprune._mlp.PrunedMLPClassifier"]
 
-__all__ = ["PrunedMLPClassifier", "TRUSTED_TYPES", "__version__"]
+
+
+def to_onnx(model, X_sample, **kwargs):
+    """Convert a fitted model to ONNX; see :func:`skprune.onnx.to_onnx`.
+
+    Needs the ``onnx`` extra: ``pip install "skprune[onnx]"``.
+    """
+    from .onnx import to_onnx as _to_onnx
+
+    return _to_onnx(model, X_sample, **kwargs)
+
+
+__all__ = ["PrunedMLPClassifier", "TRUSTED_TYPES", "to_onnx", "__version__"]

@@ -244,10 +244,20 @@ class Reporter:
 
     def pruning_round(self, record):
         layers = ", ".join("%.3f" % s for s in record["layer_sparsity"])
-        self.message(
-            "Pruning round %d at iteration %d: sparsity = %.4f (layers: %s)"
-            % (record["round"], record["iteration"], record["sparsity"], layers)
+        line = "Pruning round %d at iteration %d: sparsity = %.4f (layers: %s)" % (
+            record["round"],
+            record["iteration"],
+            record["sparsity"],
+            layers,
         )
+        if "validation_loss" in record:  # a greedy candidate
+            line += "; layer %d to %.3f: held-out loss %.5f, %s" % (
+                record["layer"],
+                record["target"],
+                record["validation_loss"],
+                "kept" if record["accepted"] else "reverted",
+            )
+        self.message(line)
 
 
 class Stopper:
