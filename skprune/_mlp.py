@@ -763,8 +763,10 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         stratify = None
         if Y.shape[1] == 1 or self._is_multiclass():
             stratify = Y.astype(bool)
-            # Stratifying needs at least 2 samples of every class.
-            if np.unique(stratify, axis=0, return_counts=True)[1].min() < 2:
+            # Stratifying needs 2 samples of every class, and a class for every
+            # held-out sample: otherwise split at random.
+            counts = np.unique(stratify, axis=0, return_counts=True)[1]
+            if counts.min() < 2 or min(n_val, X.shape[0] - n_val) < counts.size:
                 stratify = None
         arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
         parts = train_test_split(

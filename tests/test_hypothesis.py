@@ -1,0 +1,174 @@
+"""Property-based hardening: any input either works or fails with a clear error.
+
+Hypothesis draws data shapes, dtypes, containers (ndarray, lists, sparse CSR/CSC,
+pandas), label types (int, str, multilabel), sample weights and parameter
+combinations. ``fit`` and ``predict*`` must either succeed with valid outputs
+(finite probabilities, rows summing to one, labels from ``classes_``) or raise
+``ValueError``/``TypeError`` with a message; any other exception, and any
+RuntimeWarning from NumPy (turned into an error by the pytest configuration),
+fails the test.
+
+Profiles: ``ci`` (default, a few dozen examples per test) and ``long``
+(``HYPOTHESIS_PROFILE=long python -m pytest tests/test_hypothesis.py``).
+"""
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+from skprune import PrunedMLPClassifier
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+settings.register_profile(
+    "ci",
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "long",
+    max_examples=1500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@st.composite
+def problems(draw):
+    n_samples = draw(st.integers(1, 30))
+    n_features = draw(st.integers(1, 5))
+    dtype = draw(st.sampled_from([np.float64, np.float32, np.int64, np.bool_]))
+    if dtype == np.bool_:
+        elements = st.booleans()
+    elif dtype == np.int64:
+        elements = st.integers(-100, 100)
+    else:
+        elements = st.floats(
+            -1e4, 1e4, allow_nan=False, width=32 if dtype == np.float32 else 64
+        )
+    X = draw(hnp.arrays(dtype, (n_samples, n_features), elements=elements))
+    if draw(st.booleans()) and dtype in (np.float64, np.float32) and X.size:
+        X.flat[draw(st.integers(0, X.size - 1))] = draw(
+            st.sampled_from([np.nan, np.inf, -np.inf])
+        )
+    container = draw(st.sampled_from(["array", "list", "csr", "csc", "frame"]))
+
+    kind = draw(st.sampled_from(["int", "str", "multilabel"]))
+    n_classes = draw(st.integers(1, 4))
+    codes = draw(
+        hnp.arrays(np.int64, n_samples, elements=st.integers(0, n_classes - 1))
+    )
+    if kind == "int":
+        y = codes * 3 - 1
+    elif kind == "str":
+        y = np.array(["cat", "dog", "eel", "fox"])[codes]
+    else:
+        y = draw(
+            hnp.arrays(
+                np.int64, (n_samples, max(n_classes, 2)), elements=st.integers(0, 1)
+            )
+        )
+
+    weights = draw(st.sampled_from(["none", "positive", "zeros", "negative"]))
+    if weights == "none":
+        sample_weight = None
+    else:
+        sample_weight = draw(
+            hnp.arrays(np.float64, n_samples, elements=st.floats(0, 5))
+        )
+        if weights == "zeros":
+            sample_weight[: n_samples // 2] = 0
+        elif weights == "negative" and n_samples:
+            sample_weight[0] = -1.0
+    return _wrap(X, container), y, sample_weight
+
+
+def _wrap(X, container):
+    if container == "list":
+        return X.tolist()
+    if container in ("csr", "csc"):
+        if X.dtype == np.bool_:
+            X = X.astype(np.int64)
+        return sp.csr_array(X) if container == "csr" else sp.csc_array(X)
+    if container == "frame":
+        pd = pytest.importorskip("pandas")
+        return pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    return X
+
+
+parameters = st.fixed_dictionaries(
+    {
+        "hidden_layer_sizes": st.sampled_from([(1,), (4,), (6, 3)]),
+        "solver": st.sampled_from(["adam", "sgd", "lbfgs"]),
+        "sparsity": st.sampled_from([0.0, 0.5, 0.9, "auto"]),
+        "pruning": st.sampled_from(["magnitude", "random", "taylor", "obd"]),
+        "pruning_scope": st.sampled_from(["layer", "global"]),
+        "granularity": st.sampled_from(["weight", "neuron"]),
+        "pruning_schedule": st.sampled_from(
+            ["gradual", "iterative", "oneshot", "lottery", "greedy"]
+        ),
+        "max_iter": st.integers(1, 4),
+        "batch_size": st.sampled_from(["auto", 1, 7]),
+        "early_stopping": st.booleans(),
+        "dtype": st.sampled_from(["float32", "float64", None]),
+        "class_weight": st.sampled_from([None, "balanced"]),
+        "activation": st.sampled_from(["relu", "tanh", "logistic", "identity"]),
+    }
+)
+
+
+def _check_outputs(clf, X):
+    proba = clf.predict_proba(X)
+    assert np.all(np.isfinite(proba))
+    assert np.all((proba >= 0) & (proba <= 1))
+    if clf._label_binarizer.y_type_ != "multilabel-indicator":
+        np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-4)
+        predictions = clf.predict(X)
+        assert np.isin(predictions, clf.classes_).all()
+    log_proba = clf.predict_log_proba(X)
+    assert not np.any(np.isnan(log_proba))
+
+
+@given(problem=problems(), params=parameters)
+def test_fit_and_predict_work_or_fail_clearly(problem, params):
+    X, y, sample_weight = problem
+    clf = PrunedMLPClassifier(random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        try:
+            clf.fit(X, y, sample_weight=sample_weight)
+        except (ValueError, TypeError) as exc:
+            assert str(exc).strip(), "an error must say what was wrong"
+            event(f"refused: {str(exc)[:40]}")
+            return
+    event("fitted")
+    _check_outputs(clf, X)
+    weights = [c.data for c in clf.sparse_coefs_] + list(clf.intercepts_)
+    assert all(np.isfinite(w).all() for w in weights)
+
+
+@given(problem=problems(), params=parameters)
+def test_partial_fit_works_or_fails_clearly(problem, params):
+    X, y, sample_weight = problem
+    params = dict(params, solver="adam", early_stopping=False, class_weight=None)
+    clf = PrunedMLPClassifier(random_state=0, **params)
+    classes = None if np.ndim(y) == 2 else np.unique(y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        try:
+            for _ in range(2):
+                clf.partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+        except (ValueError, TypeError) as exc:
+            assert str(exc).strip()
+            return
+    _check_outputs(clf, X)
