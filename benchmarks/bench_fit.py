@@ -15,25 +15,11 @@ import pstats
 import warnings
 
 import numpy as np
-from _common import environment, markdown_table, timed, versions
-from sklearn.datasets import make_classification
+from _common import environment, markdown_table, synthetic_data, timed, versions
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from skprune import PrunedMLPClassifier
-
-
-def make_data(n_samples, n_features, seed=0):
-    X, y = make_classification(
-        n_samples=n_samples,
-        n_features=n_features,
-        n_informative=n_features // 8,
-        n_redundant=n_features // 8,
-        n_classes=10,
-        n_clusters_per_class=2,
-        random_state=seed,
-    )
-    return X, y
 
 
 def main(argv=None):
@@ -47,7 +33,7 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
 
-    X, y = make_data(args.n_samples, args.n_features)
+    X, y = synthetic_data(args.n_samples, args.n_features)
     common = dict(
         hidden_layer_sizes=(300, 100),
         max_iter=args.epochs,
