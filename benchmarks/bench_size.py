@@ -1,8 +1,8 @@
 """Stored size of pruned networks against MLPClassifier.
 
 The 784-300-100-10 networks of ``_common.NETWORKS`` (synthetic data): bytes of
-``pickle.dumps`` and of a skops file, and the ratio to MLPClassifier's pickle
-(which also holds its Adam moments).
+``pickle.dumps``, joblib and a deflate-compressed skops file, and the ratio to
+MLPClassifier's pickle (which also holds its Adam moments).
 
     python benchmarks/bench_size.py
 """
@@ -66,7 +66,7 @@ def main(argv=None):
                 "pickle (KiB)",
                 "smaller than MLPClassifier",
                 "joblib (KiB)",
-                "skops (KiB)",
+                "skops, deflated (KiB)",
             ],
             rows,
         )

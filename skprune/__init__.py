@@ -13,7 +13,6 @@ __version__ = "0.1.0.dev0"
 TRUSTED_TYPES = ["skprune._mlp.PrunedMLPClassifier"]
 
 
-
 def to_onnx(model, X_sample, **kwargs):
     """Convert a fitted model to ONNX; see :func:`skprune.onnx.to_onnx`.
 

@@ -265,16 +265,26 @@ def predict_proba_dense(X, coefs, intercepts, activation, out_activation):
     return ACTIVATIONS[out_activation](A)
 
 
-def mean_log_loss(X, Y, coefs, intercepts, activation, out_activation,
-                  sample_weight=None):
+def mean_log_loss(
+    X, Y, coefs, intercepts, activation, out_activation, sample_weight=None
+):
     """Average cross-entropy (no penalty) of the network on ``(X, Y)``."""
     P = predict_proba_dense(X, coefs, intercepts, activation, out_activation)
     total = len(Y) if sample_weight is None else float(sample_weight.sum())
     return log_loss_sum(Y, P, out_activation, sample_weight) / max(total, 1e-300)
 
 
-def gradient_statistics(X, Y, coefs, intercepts, *, activation, out_activation,
-                        batch_size, sample_weight=None):
+def gradient_statistics(
+    X,
+    Y,
+    coefs,
+    intercepts,
+    *,
+    activation,
+    out_activation,
+    batch_size,
+    sample_weight=None,
+):
     """Per-weight statistics for the Taylor and Optimal Brain Damage criteria.
 
     One pass over ``(X, Y)`` in batches of ``batch_size``.

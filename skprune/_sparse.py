@@ -14,10 +14,13 @@ from ._core import ACTIVATIONS
 # A layer whose share of kept weights is above this is multiplied as a dense
 # matrix at predict time; below it the CSR product is faster (measured by
 # benchmarks/bench_predict.py --calibrate on the reference machine).
-DENSE_DENSITY_THRESHOLD = 0.1
+DENSE_DENSITY_THRESHOLD = 0.08
 
-# predict_proba works on row chunks whose activations take about this many bytes.
-CHUNK_BYTES = 4 * 2**20
+# predict_proba works on row chunks whose activations take about this many bytes:
+# BLAS products gain from large blocks, CSR products from blocks that stay in
+# cache (measured with benchmarks/bench_predict.py).
+CHUNK_BYTES_DENSE = 32 * 2**20
+CHUNK_BYTES_SPARSE = 4 * 2**20
 
 
 def compact_network(coefs, intercepts, masks, activation):
@@ -149,12 +152,14 @@ def density(csr):
 class InferenceNetwork:
     """What ``predict`` multiplies by, prepared once from the stored network.
 
-    The forward pass runs in transposed layout (units x samples): a sparse layer
-    is then a CSR matrix ``W.T`` times a C-contiguous block whose rows are
-    contiguous runs of samples, the product scipy does fastest, while dense layers
-    stay BLAS products. Per layer, the operand is dense when the layer keeps more
-    than ``DENSE_DENSITY_THRESHOLD`` of its weights, CSR otherwise. Input
-    features that no kept weight reads are skipped.
+    Per layer, the operand is a dense matrix when the layer keeps more than
+    ``DENSE_DENSITY_THRESHOLD`` of its weights, and CSR otherwise. Activations
+    flow as (samples x units) blocks; a CSR layer is applied as ``W.T @ A.T``,
+    the CSR-times-dense product scipy does fastest (each stored weight scales a
+    contiguous run of samples), at the cost of transposing the block. Input
+    features that no kept weight reads are skipped. Rows are processed in chunks
+    (``CHUNK_BYTES_DENSE`` or ``CHUNK_BYTES_SPARSE`` of activations), so memory
+    stays bounded whatever the number of rows.
 
     Built at the end of ``fit`` and after unpickling; never pickled.
     """
@@ -168,20 +173,22 @@ class InferenceNetwork:
         coefs = list(sparse_coefs)
         if self.used is not None:
             coefs[0] = first[self.used]
+        # Dense layers as (fan_in, fan_out) arrays; sparse ones as CSR of W.T.
         self.layers = [
-            np.ascontiguousarray(c.T.toarray())
-            if density(c) > DENSE_DENSITY_THRESHOLD
-            else sp.csr_array(c.T)
+            c.toarray() if density(c) > DENSE_DENSITY_THRESHOLD else sp.csr_array(c.T)
             for c in coefs
         ]
         self._first = coefs[0]
         self._first_dense = None
-        self.intercepts = [b[:, np.newaxis] for b in intercepts]
+        self.intercepts = list(intercepts)
         self.activation = activation
         self.out_activation = out_activation
         self.dtype = intercepts[0].dtype
         widths = [self.n_features] + [c.shape[1] for c in coefs]
-        self.chunk_rows = max(1, CHUNK_BYTES // (self.dtype.itemsize * sum(widths)))
+        budget = (
+            CHUNK_BYTES_SPARSE if sp.issparse(self.layers[0]) else CHUNK_BYTES_DENSE
+        )
+        self.chunk_rows = max(1, budget // (self.dtype.itemsize * sum(widths)))
 
     def predict_proba(self, X):
         """Output probabilities, computed ``chunk_rows`` rows at a time.
@@ -200,7 +207,7 @@ class InferenceNetwork:
         out = np.empty((n_samples, self.intercepts[-1].shape[0]), dtype=self.dtype)
         for start in range(0, n_samples, self.chunk_rows):
             stop = min(start + self.chunk_rows, n_samples)
-            out[start:stop] = self._forward_chunk(X[start:stop]).T
+            out[start:stop] = self._forward_chunk(X[start:stop])
         ACTIVATIONS[self.out_activation](out)
         if self.out_activation == "logistic":
             # In float32 the sigmoid reaches exactly 0 or 1 for |z| > 17; keep
@@ -213,25 +220,22 @@ class InferenceNetwork:
         hidden = ACTIVATIONS[self.activation]
         if self.used is not None:
             X = X[:, self.used]
-        if sp.issparse(X):
-            # Sparse input: sparse rows times a dense first layer, then on as usual.
-            if self._first_dense is None:
-                self._first_dense = self._first.toarray()
-            A = np.ascontiguousarray((X @ self._first_dense).T, dtype=self.dtype)
-            layers = self.layers[1:]
-            A += self.intercepts[0]
-            if len(self.layers) > 1:
-                hidden(A)
-            start = 1
-        else:
-            A = np.ascontiguousarray(X.T, dtype=self.dtype)
-            layers, start = self.layers, 0
         last = len(self.layers) - 1
-        for i, W in enumerate(layers, start=start):
-            A = W @ A
-            A += self.intercepts[i]
+        A = X
+        for i, W in enumerate(self.layers):
+            if i == 0 and sp.issparse(X):
+                # Sparse input: sparse rows times a dense first layer.
+                if self._first_dense is None:
+                    self._first_dense = self._first.toarray()
+                Z = np.asarray(X @ self._first_dense, dtype=self.dtype)
+            elif sp.issparse(W):
+                Z = (W @ np.ascontiguousarray(A.T, dtype=self.dtype)).T
+            else:
+                Z = np.asarray(A, dtype=self.dtype) @ W
+            Z += self.intercepts[i]
             if i < last:
-                hidden(A)
+                hidden(Z)
+            A = Z
         return A
 
 

@@ -184,7 +184,7 @@ def test_loss_curve_greedy_marks_accepted_rounds_once_per_iteration(digits, plt)
 
 def test_loss_curve_lbfgs_places_segments_at_their_last_iteration(digits, plt):
     X, y = digits
-    clf = fit(X, y, solver="lbfgs", pruning_steps=3, max_iter=15)
+    clf = fit(X, y, solver="lbfgs", pruning_steps=3, max_iter=30)
     assert len(clf.loss_curve_) < clf.n_iter_  # one entry per L-BFGS segment
     ax = plotting().plot_loss_curve(clf)
     curve, *rounds = ax.get_lines()
