@@ -9,7 +9,9 @@ Two data sets:
             Always includes the random-criterion baseline (Blalock et al. 2020).
 
 ``mnist``   LeNet-300-100 (hidden layers (300, 100)) on the canonical 60k/10k split,
-            pixels / 255. Give the data with ``--mnist PATH`` or ``SKPRUNE_MNIST``.
+            pixels / 255 (with ``--standardize``, then shifted and scaled by the
+            usual MNIST mean 0.1307 and std 0.3081). Give the data with
+            ``--mnist PATH`` or ``SKPRUNE_MNIST``.
 
     python benchmarks/bench_accuracy.py digits [--seeds 5] [--out FILE.md]
     python benchmarks/bench_accuracy.py mnist --mnist ../shared/data/mnist.npz \\
