@@ -38,6 +38,10 @@ GRID = {
 }
 
 
+def _one_blas_thread():
+    threadpool_limits(1)  # the limit object stays in the worker, not returned
+
+
 def search(n_jobs):
     X, y = load_digits(return_X_y=True)
     X = StandardScaler().fit_transform(X)
@@ -71,7 +75,7 @@ def main(argv=None):
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        client.run(lambda: threadpool_limits(1))
+        client.run(_one_blas_thread)
         for _ in range(args.repeats):
             with threadpool_limits(1):
                 for name, backend, n_jobs in [
