@@ -175,8 +175,10 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
 
     pruning_scope : {'layer', 'global'}, default='layer'
         ``'layer'`` reaches ``sparsity`` in every hidden layer (the output layer
-        at half the rate); ``'global'`` ranks all weights together, each layer
-        keeping at least one weight per output unit, so none is cut away.
+        at half the rate); ``'global'`` ranks all weights together; each layer
+        keeps at least as many weights as it has output units, and every
+        output unit, and every hidden unit that feeds one, keeps its best
+        incoming weight, so no output is cut off from the inputs.
 
     granularity : {'weight', 'neuron'}, default='weight'
         ``'weight'`` removes single connections; ``'neuron'`` removes whole
@@ -200,8 +202,10 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         Number of pruning rounds.
 
     finetune_iter : int, default=10
-        Epochs of training guaranteed after the last pruning round, before the
-        stopping rule (``tol``, ``n_iter_no_change``) may end training.
+        Epochs of training after the last pruning round, before the stopping
+        rule (``tol``, ``n_iter_no_change``) may end training. The gradual
+        schedule shortens them in proportion with the rest of its layout when
+        that does not fit in ``max_iter``.
 
     pruning_tol : float, default=0.01
         Greedy search and ``sparsity='auto'``: largest accepted rise of the
@@ -263,7 +267,8 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         Hidden layer sizes of the stored network.
 
     pruning_history_ : list of dict
-        One record per pruning round: ``round``, ``iteration``, ``t``, ``target``,
+        One record per pruning round (greedy: per candidate tried, with the
+        search round in ``round``): ``round``, ``iteration``, ``t``, ``target``,
         ``sparsity``, ``layer_sparsity``, ``loss``, ``validation_score``,
         ``accepted``.
 

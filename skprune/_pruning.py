@@ -194,7 +194,7 @@ def global_counts(scores, alive, target, floors, what="weight"):
 # ----------------------------------------------------------------------------
 
 
-def compute_masks(scores, masks, n_prune):
+def compute_masks(scores, masks, n_prune, connect=False):
     """Keep, in each layer, the highest-scoring weights that still matter.
 
     Layers are visited from the output backwards. A weight into a hidden unit
@@ -212,6 +212,12 @@ def compute_masks(scores, masks, n_prune):
     n_prune : list of int
         Number of weights to prune in each layer, in total (already pruned
         included).
+    connect : bool, default=False
+        Also rank the best weight into every output unit, and into every hidden
+        unit that still reaches the output, above all others. Each layer then
+        keeps an incoming weight for each such unit as long as it keeps at least
+        that many weights, so every output is connected to the inputs (used by
+        the global scope, whose ranking could otherwise empty a unit).
 
     Returns
     -------
@@ -236,6 +242,13 @@ def compute_masks(scores, masks, n_prune):
                 # Useless weights rank below every useful one, keeping their order.
                 useless = ~alive[kept % score.shape[1]]
                 key[useless] -= np.ptp(key) + 1.0
+            if connect:
+                # The best weight into each unit that still reaches the output
+                # ranks above all others: no such unit is left with its bias alone.
+                best = _best_per_column(key, kept, score.shape[1])
+                if alive is not None:
+                    best = best[alive[kept[best] % score.shape[1]]]
+                key[best] += np.ptp(key) + 1.0
             keep = np.zeros(n_weights, dtype=bool)
             if n_more < kept.size:
                 # argpartition puts the n_more lowest keys first: exactly those go.
@@ -245,6 +258,15 @@ def compute_masks(scores, masks, n_prune):
         current = new_masks[i]
         alive = None if current is None else current.any(axis=1)
     return new_masks
+
+
+def _best_per_column(key, kept, n_columns):
+    """Positions in ``kept`` of the highest ``key`` of each column that has one."""
+    columns = kept % n_columns
+    order = np.lexsort((-key, columns))  # by column, best first within each
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = columns[order[1:]] != columns[order[:-1]]
+    return order[first]
 
 
 def unit_masks(units_scores, masks, n_prune, shapes):
@@ -542,7 +564,8 @@ class Pruner:
 
     @staticmethod
     def _floors(state):
-        # Global scope keeps at least one weight per output unit of every layer.
+        # Global scope: each layer keeps at least as many weights as it has
+        # output units (see compute_masks(connect=True) for which ones).
         return [min(c.shape[1], c.size - 1) for c in state.coefs]
 
     def _reached(self, state):
@@ -690,7 +713,9 @@ class Pruner:
             return unit_masks(
                 scores, state.masks, counts, [c.shape for c in state.coefs]
             )
-        return compute_masks(scores, state.masks, counts)
+        return compute_masks(
+            scores, state.masks, counts, connect=self.scope == "global"
+        )
 
     def _apply(self, state, target, rewind):
         scores = self._scores(state)

@@ -174,6 +174,22 @@ def test_compute_masks_prefers_weights_that_reach_the_output():
     assert masks[0][:, :2].sum() == 4
 
 
+def test_compute_masks_connect_keeps_an_input_for_every_unit_that_matters():
+    # Hidden unit 0 and output 1 have the lowest scores everywhere: ranked
+    # plainly, output 1 and hidden unit 0 would lose all their inputs.
+    scores0 = np.ones((4, 3))
+    scores0[:, 0] = 0.01
+    scores1 = np.array([[5.0, 0.1], [0.2, 0.1], [5.0, 0.1]])
+    plain = compute_masks([scores0, scores1], [None, None], [4, 3])
+    assert not plain[1][:, 1].any()
+    masks = compute_masks([scores0, scores1], [None, None], [4, 3], connect=True)
+    assert (~masks[1]).sum() == 3 and (~masks[0]).sum() == 4
+    assert masks[1].any(axis=0).all()  # every output keeps an incoming weight
+    # Every hidden unit that still feeds an output keeps an input.
+    feeding = masks[1].any(axis=1)
+    assert masks[0][:, feeding].any(axis=0).all()
+
+
 # ------------------------------------------------------ schedule
 @pytest.mark.parametrize("n_steps", [1, 4, 10])
 def test_cubic_target_follows_zhu_and_gupta(n_steps):
@@ -346,11 +362,15 @@ def test_global_scope_prunes_layers_unevenly_but_never_cuts_one(digits):
     ).fit(X, y)
     assert clf.sparsity_ == pytest.approx(0.98, abs=1e-3)
     assert np.ptp(clf.layer_sparsity_) > 0.01
-    # Every layer keeps at least one weight per output unit of the layer, and a
-    # path from the inputs to every output remains.
+    # Every layer keeps at least as many weights as it has output units...
     sizes = [64 * 40, 40 * 20, 20 * 10]
     for size, fan_out, achieved in zip(sizes, (40, 20, 10), clf.layer_sparsity_):
         assert round((1 - achieved) * size) >= fan_out
+    # ... and every output is reached from some input through kept weights.
+    reached = np.ones(64, dtype=bool)
+    for coef in clf.sparse_coefs_:
+        reached = (reached.astype(float) @ (coef.toarray() != 0)) > 0
+    assert reached.all()
     assert clf.feature_importances_.sum() > 0
     with pytest.raises(ValueError, match="too high for pruning_scope='global'"):
         PrunedMLPClassifier((4,), sparsity=0.99, pruning_scope="global").fit(X, y)
