@@ -176,9 +176,9 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
     pruning_scope : {'layer', 'global'}, default='layer'
         ``'layer'`` reaches ``sparsity`` in every hidden layer (the output layer
         at half the rate); ``'global'`` ranks all weights together; each layer
-        keeps at least as many weights as it has output units, and every
-        output unit, and every hidden unit that feeds one, keeps its best
-        incoming weight, so no output is cut off from the inputs.
+        keeps at least as many weights as it has output units, and the best
+        weights along one path into every output unit are always kept, so no
+        output is cut off from the inputs.
 
     granularity : {'weight', 'neuron'}, default='weight'
         ``'weight'`` removes single connections; ``'neuron'`` removes whole

@@ -213,11 +213,12 @@ def compute_masks(scores, masks, n_prune, connect=False):
         Number of weights to prune in each layer, in total (already pruned
         included).
     connect : bool, default=False
-        Also rank the best weight into every output unit, and into every hidden
-        unit that still reaches the output, above all others. Each layer then
-        keeps an incoming weight for each such unit as long as it keeps at least
-        that many weights, so every output is connected to the inputs (used by
-        the global scope, whose ranking could otherwise empty a unit).
+        Also rank above all others the best weight into every output unit, and,
+        layer by layer downwards, the best weight into every hidden unit such a
+        protected weight comes from. That is at most one weight per unit of the
+        layer's output, so a layer that keeps at least that many weights keeps
+        a path from the inputs to every output (used by the global scope, whose
+        ranking could otherwise cut an output off).
 
     Returns
     -------
@@ -228,27 +229,29 @@ def compute_masks(scores, masks, n_prune, connect=False):
     n_layers = len(scores)
     new_masks = [None] * n_layers
     alive = None  # units of the next layer that reach the output
+    needed = None  # connect: units of the next layer on a protected path
     for i in range(n_layers - 1, -1, -1):
         score, mask, k = scores[i], masks[i], n_prune[i]
-        n_weights = score.size
+        n_weights, n_columns = score.size, score.shape[1]
         # Only weights still kept are candidates: already pruned ones stay pruned.
         kept = np.arange(n_weights) if mask is None else np.flatnonzero(mask)
         n_more = k - (n_weights - kept.size)
+        key = np.asarray(score).ravel()[kept].astype(np.float64)
+        if alive is not None and not alive.all():
+            # Useless weights rank below every useful one, keeping their order.
+            useless = ~alive[kept % n_columns]
+            key[useless] -= np.ptp(key) + 1.0
+        if connect:
+            # The best weight into each output unit, and into each hidden unit
+            # whose own protected weight leads to an output, ranks above all
+            # others: every output keeps a path to the inputs.
+            best = _best_per_column(key, kept, n_columns)
+            if needed is not None:
+                best = best[needed[kept[best] % n_columns]]
+            key[best] += np.ptp(key) + 1.0
         if n_more <= 0:
             new_masks[i] = mask
         else:
-            key = np.asarray(score).ravel()[kept].astype(np.float64)
-            if alive is not None and not alive.all():
-                # Useless weights rank below every useful one, keeping their order.
-                useless = ~alive[kept % score.shape[1]]
-                key[useless] -= np.ptp(key) + 1.0
-            if connect:
-                # The best weight into each unit that still reaches the output
-                # ranks above all others: no such unit is left with its bias alone.
-                best = _best_per_column(key, kept, score.shape[1])
-                if alive is not None:
-                    best = best[alive[kept[best] % score.shape[1]]]
-                key[best] += np.ptp(key) + 1.0
             keep = np.zeros(n_weights, dtype=bool)
             if n_more < kept.size:
                 # argpartition puts the n_more lowest keys first: exactly those go.
@@ -257,6 +260,12 @@ def compute_masks(scores, masks, n_prune, connect=False):
             new_masks[i] = keep.reshape(score.shape)
         current = new_masks[i]
         alive = None if current is None else current.any(axis=1)
+        if connect:
+            sources = kept[best]
+            if current is not None:
+                sources = sources[current.ravel()[sources]]
+            needed = np.zeros(score.shape[0], dtype=bool)
+            needed[sources // n_columns] = True
     return new_masks
 
 
