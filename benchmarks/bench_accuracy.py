@@ -110,8 +110,12 @@ def run_digits(args):
                     dict(pruning=criterion, granularity="neuron"),
                 )
             )
-    configs.append(("magnitude / greedy / auto", "auto", {}))
+    if not args.skip_auto:
+        configs.append(("magnitude / greedy / auto", "auto", {}))
+    extra = json.loads(args.params) if args.params else {}
     for name, sparsity, params in configs:
+        if extra:
+            params, name = {**params, **extra}, f"{name} {json.dumps(extra)}"
         outcome = evaluate(
             lambda s, p=params, sp=sparsity: PrunedMLPClassifier(
                 sparsity=sp, random_state=s, **p
@@ -223,16 +227,12 @@ def main(argv=None):
         default=["global"],
         help="extra magnitude/gradual rows with these scopes",
     )
-    digits.add_argument("--neuron-sparsities", type=float, nargs="+", default=[0.5])
+    digits.add_argument("--neuron-sparsities", type=float, nargs="*", default=[0.5])
+    digits.add_argument("--skip-auto", action="store_true")
     mnist = sub.add_parser("mnist")
     mnist.add_argument("--mnist", help="path to mnist.npz (or SKPRUNE_MNIST)")
     mnist.add_argument("--epochs", type=int, default=50)
     mnist.add_argument("--sparsities", type=float, nargs="+", default=[0.92, 0.98])
-    mnist.add_argument(
-        "--params",
-        help="JSON dict of extra PrunedMLPClassifier "
-        'parameters, e.g. \'{"pruning_scope": "global"}\'',
-    )
     mnist.add_argument("--seeds", type=int, default=3)
     mnist.add_argument(
         "--standardize",
@@ -241,6 +241,11 @@ def main(argv=None):
     )
     mnist.add_argument("--skip-dense", action="store_true")
     for p in (digits, mnist):
+        p.add_argument(
+            "--params",
+            help="JSON dict of extra PrunedMLPClassifier parameters for every "
+            "pruned model, e.g. '{\"pruning_steps\": 20}'",
+        )
         p.add_argument("--out", help="also write the results (JSON) here")
     args = parser.parse_args(argv)
 
