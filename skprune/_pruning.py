@@ -237,10 +237,10 @@ def compute_masks(scores, masks, n_prune, connect=False):
         kept = np.arange(n_weights) if mask is None else np.flatnonzero(mask)
         n_more = k - (n_weights - kept.size)
         key = np.asarray(score).ravel()[kept].astype(np.float64)
+        spread = np.ptp(key) + 1.0 if key.size else 1.0
         if alive is not None and not alive.all():
             # Useless weights rank below every useful one, keeping their order.
-            useless = ~alive[kept % n_columns]
-            key[useless] -= np.ptp(key) + 1.0
+            key[~alive[kept % n_columns]] -= spread
         if connect:
             # The best weight into each output unit, and into each hidden unit
             # whose own protected weight leads to an output, ranks above all
@@ -248,7 +248,7 @@ def compute_masks(scores, masks, n_prune, connect=False):
             best = _best_per_column(key, kept, n_columns)
             if needed is not None:
                 best = best[needed[kept[best] % n_columns]]
-            key[best] += np.ptp(key) + 1.0
+            key[best] += 2.0 * spread
         if n_more <= 0:
             new_masks[i] = mask
         else:
