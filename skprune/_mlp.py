@@ -5,7 +5,9 @@ to a driver in ``_optim`` together with a ``_pruning.Pruner``, and commits the
 finished state as sparse storage (``_sparse``).
 """
 
+import copy
 import warnings
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -50,8 +52,8 @@ from ._pruning import (
 from ._sparse import (
     InferenceNetwork,
     compact_network,
+    expand_network,
     feature_importances,
-    mask_from_csr,
     pack_csr,
     to_csr,
     unpack_csr,
@@ -194,7 +196,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         each removing the same share of the remaining weights, with retraining
         in between. ``'lottery'`` (Frankle & Carbin 2019): as iterative, but
         the surviving weights are rewound to their values after the first epoch
-        at each round. ``'greedy'``: a layer-wise search on held-out data (see
+        (at the start of the fit for ``'lbfgs'``) at each round. ``'greedy'``: a layer-wise search on held-out data (see
         ``pruning_tol``). Phase schedules (all but gradual) train until the loss
         stops improving or the phase's share of ``max_iter`` is spent.
 
@@ -502,13 +504,14 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
                 "a dict, e.g. from sklearn.utils.class_weight.compute_class_weight"
                 "('balanced', classes=classes, y=y_all)."
             )
-        if _check_partial_fit_first_call(self, classes):
-            self._label_binarizer = LabelBinarizer()
-            if type_of_target(y).startswith("multilabel"):
-                self._label_binarizer.fit(y)
-            else:
-                self._label_binarizer.fit(classes)
-        return self._fit(X, y, sample_weight, incremental=True)
+        with self._all_or_nothing():
+            if _check_partial_fit_first_call(self, classes):
+                self._label_binarizer = LabelBinarizer()
+                if type_of_target(y).startswith("multilabel"):
+                    self._label_binarizer.fit(y)
+                else:
+                    self._label_binarizer.fit(classes)
+            return self._fit_unsafe(X, y, sample_weight, incremental=True)
 
     def _compute_dtype(self, X_dtype=None):
         if self.dtype is None:
@@ -578,11 +581,16 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         return sizes
 
     def _fit(self, X, y, sample_weight, incremental):
-        # All or nothing: a call that fails (bad input, divergence, ...) leaves
-        # the estimator exactly as it was, fitted or not.
+        with self._all_or_nothing():
+            return self._fit_unsafe(X, y, sample_weight, incremental)
+
+    @contextmanager
+    def _all_or_nothing(self):
+        """A call that fails (bad input, divergence, ...) leaves the estimator
+        exactly as it was, fitted or not."""
         saved = dict(self.__dict__)
         try:
-            return self._fit_unsafe(X, y, sample_weight, incremental)
+            yield
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
@@ -599,13 +607,23 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
             Y = Y.reshape(-1, 1)
         n_samples, n_features = X.shape
         n_outputs = Y.shape[1]
-        if not first_pass and tuple(hidden_sizes) != self._fit_hidden_layer_sizes:
-            raise ValueError(
-                f"hidden_layer_sizes changed from {self._fit_hidden_layer_sizes} to "
-                f"{tuple(hidden_sizes)} since the network was fitted; warm_start "
-                "and partial_fit continue the fitted network. Set warm_start=False "
-                "to train a new one."
-            )
+        if not first_pass:
+            fitted = {
+                "hidden_layer_sizes": self._fit_hidden_layer_sizes,
+                "activation": self._fit_activation,
+            }
+            now = {
+                "hidden_layer_sizes": tuple(hidden_sizes),
+                "activation": self.activation,
+            }
+            for name in fitted:
+                if fitted[name] != now[name]:
+                    raise ValueError(
+                        f"{name} changed from {fitted[name]!r} to {now[name]!r} "
+                        "since the network was fitted; warm_start and partial_fit "
+                        "continue the fitted network. Set warm_start=False to train "
+                        "a new one."
+                    )
 
         rng = check_random_state(self.random_state)
         reporter = Reporter(self.verbose)
@@ -810,13 +828,21 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         if state is not None:
             state = state.copy()
         else:
-            # After unpickling (or from_mlp): rebuild dense weights and masks from
-            # the stored network; optimizer moments start afresh.
+            # After unpickling: rebuild the network as trained (removed units back
+            # in place, pruned) from the stored one, with the unfinished pruning
+            # schedule if any; optimizer moments start afresh.
+            coefs, intercepts, masks = expand_network(
+                self.sparse_coefs_,
+                self.intercepts_,
+                self._kept_units,
+                self._fit_hidden_layer_sizes,
+                self.intercepts_[0].dtype,
+            )
             state = TrainState(
-                coefs=[c.toarray() for c in self.sparse_coefs_],
-                intercepts=[b.copy() for b in self.intercepts_],
-                masks=[mask_from_csr(c) for c in self.sparse_coefs_],
-                activation=self.activation,
+                coefs=coefs,
+                intercepts=intercepts,
+                masks=masks,
+                activation=self._fit_activation,
                 out_activation=self.out_activation_,
                 n_iter=self.n_iter_,
                 t=self.t_,
@@ -824,6 +850,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
                 loss_curve=list(self.loss_curve_),
                 history=list(self.pruning_history_),
             )
+            state.plan = copy.deepcopy(self.__dict__.get("_pending_plan", {}))
         if state.coefs[0].dtype != dtype:
             state.coefs = [c.astype(dtype) for c in state.coefs]
             state.intercepts = [b.astype(dtype) for b in state.intercepts]
@@ -846,11 +873,17 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         )
         sizes = self._dense_sizes
         per_layer = 1.0 - kept / sizes
-        coefs, intercepts, masks = compact_network(
-            state.coefs, state.intercepts, state.masks, state.activation
+        coefs, intercepts, masks, units = compact_network(
+            state.coefs, state.intercepts, state.masks, state.activation, True
         )
         sparse_coefs = [to_csr(c, m) for c, m in zip(coefs, masks)]
         self._state = state
+        # Original positions of the stored units (to continue training after
+        # loading), in the narrowest integer type.
+        self._kept_units = [
+            u.astype(np.min_scalar_type(max(int(u.max(initial=0)), 1))) for u in units
+        ]
+        self._fit_activation = state.activation
         self.sparse_coefs_ = sparse_coefs
         self.intercepts_ = intercepts
         self.n_layers_ = len(sparse_coefs) + 1
@@ -920,6 +953,13 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(mlp)
         names = set(cls._get_param_names())
         settings = {k: v for k, v in mlp.get_params().items() if k in names}
+        for name in ("hidden_layer_sizes", "activation"):
+            if name in params and params[name] != settings[name]:
+                raise ValueError(
+                    f"from_mlp continues the network of mlp, whose {name} is "
+                    f"{settings[name]!r}; {name}={params[name]!r} cannot be "
+                    "changed. Train a new PrunedMLPClassifier instead."
+                )
         settings.update(params)
         settings["warm_start"] = True
         est = cls(**settings)
@@ -969,7 +1009,10 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _build_inference(self):
         return InferenceNetwork(
-            self.sparse_coefs_, self.intercepts_, self.activation, self.out_activation_
+            self.sparse_coefs_,
+            self.intercepts_,
+            self._fit_activation,
+            self.out_activation_,
         )
 
     def _forward(self, X):
@@ -1049,8 +1092,11 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         state = dict(super().__getstate__())
         # Training state (dense weights, optimizer moments) and the predict cache
         # are derived or only needed to continue training: not stored.
-        state.pop("_state", None)
+        training = state.pop("_state", None)
         state.pop("_inference", None)
+        if training is not None and training.plan.get("targets"):
+            # An unfinished schedule (partial_fit) continues after loading.
+            state["_pending_plan"] = training.plan
         if "sparse_coefs_" in state:
             # Plain arrays with the narrowest index type: smaller files, and
             # nothing but numpy for skops to trust.

@@ -508,7 +508,7 @@ class Pruner:
                 "granularity='neuron' removes hidden units, but the network has no "
                 "hidden layer. Use granularity='weight' or add hidden layers."
             )
-        if not self.schedule.search:
+        if not self.auto:
             self._check_target(state)
         if state.plan and state.plan.get("targets"):
             self.plan = state.plan
@@ -579,7 +579,13 @@ class Pruner:
 
     def _reached(self, state):
         if self.granularity == "neuron":
-            return self._unit_sparsity(state) >= self.sparsity - 1e-12
+            alive = _alive_units(state.masks, state.coefs)
+            removed = [a.size - int(a.sum()) for a in alive]
+            if self.scope == "global":
+                total = sum(a.size for a in alive)
+                return sum(removed) >= int(round(self.sparsity * total))
+            counts = self._counts(state, self.sparsity)
+            return all(r >= k for r, k in zip(removed, counts))
         if self.scope == "global":
             total = sum(c.size for c in state.coefs)
             pruned = overall_sparsity(state.masks, state.coefs) * total
@@ -761,14 +767,25 @@ class Pruner:
             pruned = [0 if m is None else m.size - int(m.sum()) for m in state.masks]
             compute = [size - p for size, p in zip(sizes, pruned)]
         budget = int(round(self.sparsity * sum(sizes))) - sum(pruned)
+        # The most a layer may lose: its share under the layer scope (the output
+        # layer at OUTPUT_LAYER_RATE), its floor under the global scope.
+        rates = [1.0] * len(sizes)
+        if self.granularity == "weight" and self.scope == "layer":
+            rates = layer_rates(len(sizes))
+        if self.granularity == "weight" and self.scope == "global":
+            caps = [size - floor for size, floor in zip(sizes, self._floors(state))]
+        else:
+            caps = [size - 1 for size in sizes]
         accepted_any = False
         ladder = self.plan["ladder"]
         for i in np.argsort(compute, kind="stable")[::-1]:
             # Each layer climbs to the next rung above where it stands.
-            rung = next((r for r in ladder if r * sizes[i] > pruned[i] + 0.5), None)
+            rung = next(
+                (r for r in ladder if r * rates[i] * sizes[i] > pruned[i] + 0.5), None
+            )
             if rung is None:
                 continue
-            want = min(int(round(rung * sizes[i])), sizes[i] - 1)
+            want = min(int(round(rung * rates[i] * sizes[i])), caps[i])
             n_more = min(want - pruned[i], budget)
             for _ in range(GREEDY_BACKOFF + 1):
                 if n_more <= 0:

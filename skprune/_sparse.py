@@ -23,7 +23,7 @@ CHUNK_BYTES_DENSE = 32 * 2**20
 CHUNK_BYTES_SPARSE = 4 * 2**20
 
 
-def compact_network(coefs, intercepts, masks, activation):
+def compact_network(coefs, intercepts, masks, activation, return_units=False):
     """Remove the hidden units that cannot change the output, exactly.
 
     A hidden unit with no kept outgoing weight is dropped. A hidden unit with no
@@ -41,11 +41,15 @@ def compact_network(coefs, intercepts, masks, activation):
         Kept weights.
     activation : str
         Hidden activation.
+    return_units : bool, default=False
+        Also return, per hidden layer, the indices of the units kept.
 
     Returns
     -------
     coefs, intercepts, masks : lists
         The compacted network; a hidden layer keeps at least one unit.
+    units : list of ndarray of int
+        Only with ``return_units``: original positions of the kept units.
     """
     coefs = [c.copy() for c in coefs]
     intercepts = [b.copy() for b in intercepts]
@@ -53,6 +57,7 @@ def compact_network(coefs, intercepts, masks, activation):
         np.ones(c.shape, bool) if m is None else m.copy() for c, m in zip(coefs, masks)
     ]
     act = ACTIVATIONS[activation]
+    units = [np.arange(c.shape[1]) for c in coefs[:-1]]
     changed = True
     while changed:
         changed = False
@@ -79,9 +84,57 @@ def compact_network(coefs, intercepts, masks, activation):
                     continue
             coefs[h], masks[h] = coefs[h][:, keep], masks[h][:, keep]
             intercepts[h] = intercepts[h][keep]
+            units[h] = units[h][keep]
             coefs[h + 1], masks[h + 1] = coefs[h + 1][keep], masks[h + 1][keep]
             changed = True
-    return coefs, intercepts, [None if m.all() else m for m in masks]
+    masks = [None if m.all() else m for m in masks]
+    if return_units:
+        return coefs, intercepts, masks, units
+    return coefs, intercepts, masks
+
+
+def expand_network(sparse_coefs, intercepts, units, hidden_sizes, dtype):
+    """Undo :func:`compact_network`: the stored network in its trained shape.
+
+    Removed units come back at their original positions with no kept weight and
+    a zero bias, which changes nothing downstream (their outgoing weights are
+    pruned); a folded constant unit stays folded into the next bias.
+
+    Parameters
+    ----------
+    sparse_coefs : list of csr_array
+        Compacted weights; stored entries are the kept weights.
+    intercepts : list of ndarray
+        Compacted biases.
+    units : list of ndarray of int
+        Per hidden layer, the original positions of the stored units.
+    hidden_sizes : sequence of int
+        Hidden layer sizes of the network as trained.
+    dtype : numpy dtype
+
+    Returns
+    -------
+    coefs, intercepts, masks : lists
+        Dense weights, biases and masks (None where every weight is kept).
+    """
+    n_in = sparse_coefs[0].shape[0]
+    n_out = sparse_coefs[-1].shape[1]
+    sizes = [n_in, *hidden_sizes, n_out]
+    positions = [np.arange(n_in), *units, np.arange(n_out)]
+    coefs, biases, masks = [], [], []
+    for i, csr in enumerate(sparse_coefs):
+        rows, cols = np.ix_(positions[i], positions[i + 1])
+        coef = np.zeros((sizes[i], sizes[i + 1]), dtype=dtype)
+        coef[rows, cols] = csr.toarray()
+        mask = np.zeros(coef.shape, dtype=bool)
+        stored = mask_from_csr(csr)
+        mask[rows, cols] = True if stored is None else stored
+        bias = np.zeros(sizes[i + 1], dtype=dtype)
+        bias[positions[i + 1]] = intercepts[i]
+        coefs.append(coef)
+        biases.append(bias)
+        masks.append(None if mask.all() else mask)
+    return coefs, biases, masks
 
 
 def to_csr(coef, mask=None):

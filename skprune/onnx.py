@@ -114,7 +114,8 @@ def converter(scope, operator, container):
         container.add_node(
             "Add", [product, bias], total, name=scope.get_unique_operator_name("Add")
         )
-        kind = _ACTIVATIONS[model.activation if i < last else model.out_activation_]
+        hidden = model._fit_activation
+        kind = _ACTIVATIONS[hidden if i < last else model.out_activation_]
         current = name("activations")
         container.add_node(
             kind, total, current, name=scope.get_unique_operator_name(kind)

@@ -450,3 +450,85 @@ def test_partial_fit_after_unpickling_continues(digits):
     for mask, c in zip(masks, restored.sparse_coefs_):
         assert not np.any(c.toarray()[~mask])
     assert restored.score(X_test, y_test) > 0.85
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(hidden_layer_sizes=(20,), granularity="neuron", sparsity=0.5),
+        dict(hidden_layer_sizes=(40, 20), sparsity=0.97),
+    ],
+)
+def test_warm_start_after_unpickling_does_not_prune_again(digits, params):
+    # The stored network is compacted; continuing it must count sparsity against
+    # the network as first built, not prune the smaller one to the target again.
+    X_train, _, y_train, _ = digits
+    clf = PrunedMLPClassifier(max_iter=20, warm_start=True, random_state=0, **params)
+    clf.fit(X_train, y_train)
+    restored = pickle.loads(pickle.dumps(clf))
+    clf.fit(X_train, y_train)
+    restored.fit(X_train, y_train)
+    assert restored.hidden_layer_sizes_ == clf.hidden_layer_sizes_
+    assert restored.pruning_history_ == clf.pruning_history_  # no new round
+    # Units folded into the next bias at compaction (no incoming weight) stay
+    # folded, so a layer may hold a few weights fewer, never more.
+    assert np.all(restored.layer_sparsity_ >= clf.layer_sparsity_)
+    assert restored.sparsity_ == pytest.approx(clf.sparsity_, abs=0.01)
+
+
+def test_unfinished_partial_fit_schedule_survives_pickling(digits):
+    X_train, _, y_train, _ = digits
+    params = dict(
+        hidden_layer_sizes=(20,),
+        pruning_schedule="iterative",
+        pruning_steps=3,
+        sparsity=0.8,
+        max_iter=6,
+        random_state=0,
+    )
+    straight = PrunedMLPClassifier(**params)
+    straight.partial_fit(X_train, y_train, classes=np.arange(10))
+    straight.partial_fit(X_train, y_train)
+    resumed = pickle.loads(pickle.dumps(straight))
+    assert 0 < len(straight.pruning_history_) < 3  # mid-schedule
+    for _ in range(10):
+        straight.partial_fit(X_train, y_train)
+        resumed.partial_fit(X_train, y_train)
+    assert len(resumed.pruning_history_) == len(straight.pruning_history_) == 3
+    assert resumed.sparsity_ == pytest.approx(straight.sparsity_)
+
+
+def test_activation_is_fixed_at_fit(iris):
+    X, y = iris
+    clf = PrunedMLPClassifier((10,), max_iter=20, warm_start=True, random_state=0)
+    proba = clf.fit(X, y).predict_proba(X)
+    clf.set_params(activation="tanh")
+    # Predictions use the network as trained, before and after pickling ...
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(clf)).predict_proba(X), proba
+    )
+    # ... and continuing it with another activation is refused.
+    with pytest.raises(ValueError, match="activation changed from 'relu' to 'tanh'"):
+        clf.fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+def test_failed_first_partial_fit_leaves_the_estimator_untouched(iris):
+    X, y = iris
+    clf = PrunedMLPClassifier((10,))
+    with pytest.raises(ValueError, match="has classes not in"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert not hasattr(clf, "classes_")
+    clf.partial_fit(X, y, classes=[0, 1, 2])  # a correct retry works
+    assert list(clf.classes_) == [0, 1, 2]
+
+
+def test_from_mlp_refuses_another_architecture(iris):
+    X, y = iris
+    mlp = MLPClassifier((10,), max_iter=20, random_state=0).fit(X, y)
+    for change in (dict(hidden_layer_sizes=(50,)), dict(activation="tanh")):
+        with pytest.raises(ValueError, match="cannot be changed"):
+            PrunedMLPClassifier.from_mlp(mlp, **change)
+    clf = PrunedMLPClassifier.from_mlp(mlp, hidden_layer_sizes=(10,), sparsity=0.5)
+    assert clf.hidden_layer_sizes_ == (10,)

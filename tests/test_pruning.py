@@ -622,3 +622,42 @@ def test_gridsearch_over_pruning_settings(digits):
     assert best.sparsity_ == pytest.approx(
         expected_sparsity(best, search.best_params_["sparsity"]), abs=0.01
     )
+
+
+def test_neuron_refit_at_a_reached_target_adds_no_round(digits):
+    # 0.8 of 16 and 8 units rounds to 13 and 6 removed (19/24 < 0.8 overall).
+    X, y = digits
+    clf = PrunedMLPClassifier(
+        (16, 8),
+        granularity="neuron",
+        sparsity=0.8,
+        warm_start=True,
+        max_iter=15,
+        pruning_steps=3,
+        random_state=0,
+    ).fit(X, y)
+    n_rounds = len(clf.pruning_history_)
+    clf.fit(X, y)
+    assert len(clf.pruning_history_) == n_rounds
+
+
+def test_greedy_respects_the_scope_rules(digits):
+    X, y = digits
+    common = dict(pruning_schedule="greedy", solver="lbfgs", max_iter=30)
+    # Global: the same limit as the other schedules, and every output connected.
+    with pytest.raises(ValueError, match="too high for pruning_scope='global'"):
+        PrunedMLPClassifier((4,), pruning_scope="global", sparsity=0.99, **common).fit(
+            X, y
+        )
+    clf = PrunedMLPClassifier(
+        (16, 8), pruning_scope="global", sparsity=0.95, pruning_tol=10.0, **common
+    ).fit(X, y)
+    reached = np.ones(X.shape[1], dtype=bool)
+    for coef in clf.sparse_coefs_:
+        reached = (reached.astype(float) @ (coef.toarray() != 0)) > 0
+    assert reached.all()
+    # Layer: the output layer at OUTPUT_LAYER_RATE of the target, like elsewhere.
+    clf = PrunedMLPClassifier((20,), sparsity=0.8, pruning_tol=10.0, **common).fit(X, y)
+    np.testing.assert_allclose(
+        clf.layer_sparsity_, expected_layer_sparsity(clf, 0.8), atol=0.01
+    )
