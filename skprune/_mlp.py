@@ -197,8 +197,9 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         in between. ``'lottery'`` (Frankle & Carbin 2019): as iterative, but
         the surviving weights are rewound to their values after the first epoch
         (at the start of the fit for ``'lbfgs'``) at each round. ``'greedy'``:
-        a layer-wise search on held-out data (see ``pruning_tol``). Phase schedules (all but gradual) train until the loss
-        stops improving or the phase's share of ``max_iter`` is spent.
+        a layer-wise search on held-out data (see ``pruning_tol``). Phase
+        schedules (all but gradual) train until the loss stops improving or the
+        phase's share of ``max_iter`` is spent.
 
     pruning_steps : int, default=10
         Number of pruning rounds.
