@@ -801,6 +801,15 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         )
         X_train, X_val, Y_train, Y_val = parts[:4]
         sw_train, sw_val = (None, None) if sample_weight is None else parts[4:]
+        for part, weights in (("training", sw_train), ("held-out", sw_val)):
+            if weights is not None and not np.any(weights > 0):
+                raise ValueError(
+                    f"After holding out validation_fraction="
+                    f"{self.validation_fraction} of the samples for {reason}, "
+                    f"every {part} sample has zero weight. Give more samples a "
+                    "non-zero sample_weight, or change validation_fraction or "
+                    "random_state."
+                )
         return X_train, Y_train, sw_train, (X_val, Y_val, sw_val)
 
     def _validation_scorer(self, X_val, Y_val, sw_val):

@@ -532,3 +532,12 @@ def test_from_mlp_refuses_another_architecture(iris):
             PrunedMLPClassifier.from_mlp(mlp, **change)
     clf = PrunedMLPClassifier.from_mlp(mlp, hidden_layer_sizes=(10,), sparsity=0.5)
     assert clf.hidden_layer_sizes_ == (10,)
+
+
+def test_held_out_part_without_weight_gets_a_clear_error(iris):
+    X, y = iris
+    sample_weight = np.zeros(len(y))
+    sample_weight[[0, 60, 120]] = 1.0  # 3 samples out of 150 carry weight
+    clf = PrunedMLPClassifier(early_stopping=True, max_iter=5, random_state=1)
+    with pytest.raises(ValueError, match="every held-out sample has zero weight"):
+        clf.fit(X, y, sample_weight=sample_weight)
