@@ -888,6 +888,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         )
         sparse_coefs = [to_csr(c, m) for c, m in zip(coefs, masks)]
         self._state = state
+        self.__dict__.pop("_pending_plan", None)  # the state holds the plan now
         # Original positions of the stored units (to continue training after
         # loading), in the narrowest integer type.
         self._kept_units = [
@@ -1104,6 +1105,8 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         # are derived or only needed to continue training: not stored.
         training = state.pop("_state", None)
         state.pop("_inference", None)
+        if training is not None:
+            state.pop("_pending_plan", None)  # superseded by the live state
         if training is not None and training.plan.get("targets"):
             # An unfinished schedule (partial_fit) continues after loading.
             state["_pending_plan"] = training.plan

@@ -541,3 +541,19 @@ def test_held_out_part_without_weight_gets_a_clear_error(iris):
     clf = PrunedMLPClassifier(early_stopping=True, max_iter=5, random_state=1)
     with pytest.raises(ValueError, match="every held-out sample has zero weight"):
         clf.fit(X, y, sample_weight=sample_weight)
+
+
+def test_a_finished_schedule_is_not_resumed_after_reloading(digits):
+    X_train, _, y_train, _ = digits
+    clf = PrunedMLPClassifier(
+        (20,), pruning_schedule="iterative", pruning_steps=3, sparsity=0.8, max_iter=6
+    )
+    clf.partial_fit(X_train, y_train, classes=np.arange(10))
+    clf.partial_fit(X_train, y_train)
+    clf = pickle.loads(pickle.dumps(clf))  # mid-schedule
+    for _ in range(10):
+        clf.partial_fit(X_train, y_train)  # finishes it
+    rounds = len(clf.pruning_history_)
+    clf = pickle.loads(pickle.dumps(clf))
+    clf.partial_fit(X_train, y_train)
+    assert len(clf.pruning_history_) == rounds
