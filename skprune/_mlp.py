@@ -702,6 +702,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
             train_data=(X_train, Y_train, sw_train),
             validation_data=validation_data,
             batch_size=int(self._updates_batch_size(X_train.shape[0])),
+            resume=incremental,
         )
 
         try:
@@ -921,7 +922,8 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         """Start from a fitted MLPClassifier; the next ``fit`` prunes and fine-tunes it.
 
         The returned estimator has ``mlp``'s hyperparameters (overridden by
-        ``params``), ``warm_start=True`` and ``mlp``'s weights, and predicts as
+        ``params``, except ``hidden_layer_sizes`` and ``activation``, which are
+        the network's), ``warm_start=True`` and ``mlp``'s weights, and predicts as
         ``mlp`` does (up to the compute ``dtype``). Calling ``fit`` then prunes
         the trained network along the schedule, from its current weights, and
         fine-tunes it within ``max_iter`` epochs. Optimizer moments start afresh.
@@ -964,8 +966,16 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(mlp)
         names = set(cls._get_param_names())
         settings = {k: v for k, v in mlp.get_params().items() if k in names}
+
+        def architecture(name, value):
+            if name == "hidden_layer_sizes":
+                return tuple(int(v) for v in np.atleast_1d(value))
+            return value
+
         for name in ("hidden_layer_sizes", "activation"):
-            if name in params and params[name] != settings[name]:
+            if name in params and architecture(name, params[name]) != architecture(
+                name, settings[name]
+            ):
                 raise ValueError(
                     f"from_mlp continues the network of mlp, whose {name} is "
                     f"{settings[name]!r}; {name}={params[name]!r} cannot be "
@@ -1121,6 +1131,11 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
             state = dict(state)
             state["sparse_coefs_"] = [unpack_csr(c) for c in state["sparse_coefs_"]]
         super().__setstate__(state)
+        if "sparse_coefs_" in self.__dict__ and "_fit_activation" not in self.__dict__:
+            # Stored before these were kept: stored units go first when the
+            # network is rebuilt in its trained shape.
+            self._fit_activation = self.activation
+            self._kept_units = [np.arange(c.shape[1]) for c in self.sparse_coefs_[:-1]]
         if "sparse_coefs_" in self.__dict__:
             self._inference = self._build_inference()
 

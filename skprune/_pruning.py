@@ -230,12 +230,17 @@ def compute_masks(scores, masks, n_prune, connect=False):
     new_masks = [None] * n_layers
     alive = None  # units of the next layer that reach the output
     needed = None  # connect: units of the next layer on a protected path
+    reachable = _reachable(masks, [s.shape for s in scores]) if connect else None
     for i in range(n_layers - 1, -1, -1):
         score, mask, k = scores[i], masks[i], n_prune[i]
         n_weights, n_columns = score.size, score.shape[1]
         # Only weights still kept are candidates: already pruned ones stay pruned.
         kept = np.arange(n_weights) if mask is None else np.flatnonzero(mask)
         n_more = k - (n_weights - kept.size)
+        if n_more <= 0 and not connect:
+            new_masks[i] = mask
+            alive = None if mask is None else mask.any(axis=1)
+            continue
         key = np.asarray(score).ravel()[kept].astype(np.float64)
         spread = np.ptp(key) + 1.0 if key.size else 1.0
         if alive is not None and not alive.all():
@@ -244,10 +249,9 @@ def compute_masks(scores, masks, n_prune, connect=False):
         if connect:
             # The best weight into each output unit, and into each hidden unit
             # whose own protected weight leads to an output, ranks above all
-            # others: every output keeps a path to the inputs.
-            best = _best_per_column(key, kept, n_columns)
-            if needed is not None:
-                best = best[needed[kept[best] % n_columns]]
+            # others; only weights from units still reached from the inputs
+            # qualify, so every output keeps a path to the inputs.
+            best = _best_per_column(key, kept, score.shape, reachable[i], needed)
             key[best] += 2.0 * spread
         if n_more <= 0:
             new_masks[i] = mask
@@ -269,13 +273,36 @@ def compute_masks(scores, masks, n_prune, connect=False):
     return new_masks
 
 
-def _best_per_column(key, kept, n_columns):
-    """Positions in ``kept`` of the highest ``key`` of each column that has one."""
-    columns = kept % n_columns
-    order = np.lexsort((-key, columns))  # by column, best first within each
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = columns[order[1:]] != columns[order[:-1]]
-    return order[first]
+def _reachable(masks, shapes):
+    """Per layer, which of its input units a kept path from the inputs reaches."""
+    reach = [np.ones(shapes[0][0], dtype=bool)]
+    for mask, shape in zip(masks[:-1], shapes[:-1]):
+        if mask is None:
+            reach.append(np.full(shape[1], reach[-1].any()))
+        else:
+            reach.append(mask[reach[-1]].any(axis=0))
+    return reach
+
+
+def _best_per_column(key, kept, shape, fed=None, needed=None):
+    """Positions in ``kept`` of the highest ``key`` of each column.
+
+    Only rows in ``fed`` (all if None) compete, and only columns in ``needed``
+    (all if None) are answered; a column without a candidate is skipped.
+    """
+    full = np.full(shape[0] * shape[1], -np.inf)
+    full[kept] = key
+    full = full.reshape(shape)
+    if fed is not None:
+        full[~fed] = -np.inf
+    rows = np.argmax(full, axis=0)
+    columns = np.arange(shape[1])
+    found = np.isfinite(full[rows, columns])
+    if needed is not None:
+        found &= needed
+    flat = rows[found] * shape[1] + columns[found]
+    # Positions of these flat indices within ``kept`` (sorted ascending).
+    return np.searchsorted(kept, flat)
 
 
 def unit_masks(units_scores, masks, n_prune, shapes):
@@ -493,6 +520,7 @@ class Pruner:
         train_data,
         validation_data=None,
         batch_size=200,
+        resume=False,
     ):
         """Lay out the rounds of this fit from where ``state`` stands.
 
@@ -510,7 +538,7 @@ class Pruner:
             )
         if not self.auto:
             self._check_target(state)
-        if state.plan and state.plan.get("targets"):
+        if resume and state.plan and state.plan.get("targets"):
             self.plan = state.plan
             return
         self.plan = {}
@@ -575,7 +603,7 @@ class Pruner:
     def _floors(state):
         # Global scope: each layer keeps at least as many weights as it has
         # output units (see compute_masks(connect=True) for which ones).
-        return [min(c.shape[1], c.size - 1) for c in state.coefs]
+        return [c.shape[1] for c in state.coefs]
 
     def _reached(self, state):
         if self.granularity == "neuron":

@@ -557,3 +557,12 @@ def test_a_finished_schedule_is_not_resumed_after_reloading(digits):
     clf = pickle.loads(pickle.dumps(clf))
     clf.partial_fit(X_train, y_train)
     assert len(clf.pruning_history_) == rounds
+
+
+def test_from_mlp_accepts_the_same_architecture_written_differently(iris):
+    X, y = iris
+    mlp = MLPClassifier([10, 6], max_iter=20, random_state=0).fit(X, y)
+    clf = PrunedMLPClassifier.from_mlp(mlp, hidden_layer_sizes=(10, 6))
+    assert clf.hidden_layer_sizes_ == (10, 6)
+    mlp = MLPClassifier(10, max_iter=20, random_state=0).fit(X, y)
+    assert PrunedMLPClassifier.from_mlp(mlp, hidden_layer_sizes=(10,)).n_layers_ == 3

@@ -1,5 +1,7 @@
 """Pruning semantics: targets reached, masks that hold, schedule formulas."""
 
+import pickle
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -661,3 +663,37 @@ def test_greedy_respects_the_scope_rules(digits):
     np.testing.assert_allclose(
         clf.layer_sparsity_, expected_layer_sparsity(clf, 0.8), atol=0.01
     )
+
+
+def test_compute_masks_connect_protects_only_weights_from_reached_units():
+    # Hidden unit 1 has no input left: the output's best weight comes from it,
+    # but the protected path must go through unit 0, which the inputs reach.
+    masks = [np.array([[True, False], [True, False]]), None]
+    scores = [np.ones((2, 2)), np.array([[1.0], [10.0]])]
+    new = compute_masks(scores, masks, [2, 1], connect=True)
+    assert new[1][0, 0] and not new[1][1, 0]
+    assert new[0][:, 0].any()
+
+
+def test_global_scope_with_a_one_unit_layer_keeps_every_output(digits):
+    X, y = digits
+    clf = PrunedMLPClassifier(
+        (1,), sparsity=0.5, pruning_scope="global", max_iter=5, random_state=0
+    ).fit(X, y)
+    assert np.all(clf.sparse_coefs_[-1].toarray() != 0)  # 1 x 10: nothing pruned
+    assert clf.layer_sparsity_[-1] == 0
+
+
+def test_warm_start_fit_lays_out_a_new_plan(digits):
+    # A greedy fit that runs out of epochs leaves its search unfinished; a later
+    # warm-start fit with other settings follows those settings.
+    X, y = digits
+    clf = PrunedMLPClassifier(
+        (32,), sparsity=0.9, pruning_schedule="greedy", max_iter=2, random_state=0
+    ).fit(X, y)
+    clf.set_params(
+        warm_start=True, max_iter=10, sparsity=0.3, pruning_schedule="iterative"
+    )
+    for model in (clf, pickle.loads(pickle.dumps(clf))):
+        model.fit(X, y)
+        assert model.sparsity_ <= 0.35
