@@ -215,10 +215,12 @@ def compute_masks(scores, masks, n_prune, connect=False):
     connect : bool, default=False
         Also rank above all others the best weight into every output unit, and,
         layer by layer downwards, the best weight into every hidden unit such a
-        protected weight comes from. That is at most one weight per unit of the
-        layer's output, so a layer that keeps at least that many weights keeps
-        a path from the inputs to every output (used by the global scope, whose
-        ranking could otherwise cut an output off).
+        protected weight comes from, choosing only among weights from units
+        that a kept path from the inputs still reaches. That is at most one
+        weight per unit of the layer's output, so a layer that keeps at least
+        that many weights keeps a path from the inputs to every output that
+        still had one (used by the global scope, whose ranking could otherwise
+        cut an output off).
 
     Returns
     -------
