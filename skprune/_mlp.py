@@ -1131,11 +1131,6 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
             state = dict(state)
             state["sparse_coefs_"] = [unpack_csr(c) for c in state["sparse_coefs_"]]
         super().__setstate__(state)
-        if "sparse_coefs_" in self.__dict__ and "_fit_activation" not in self.__dict__:
-            # Stored before these were kept: stored units go first when the
-            # network is rebuilt in its trained shape.
-            self._fit_activation = self.activation
-            self._kept_units = [np.arange(c.shape[1]) for c in self.sparse_coefs_[:-1]]
         if "sparse_coefs_" in self.__dict__:
             self._inference = self._build_inference()
 

@@ -549,26 +549,20 @@ def test_greedy_needs_held_out_data(digits):
 def test_gradual_partial_fit_follows_samples_seen(digits):
     X, y = digits
     X, y = X[:1000], y[:1000]
-    clf = PrunedMLPClassifier(
-        (30,),
+    params = dict(
+        hidden_layer_sizes=(30,),
         sparsity=0.8,
         pruning_steps=4,
         max_iter=20,
         finetune_iter=4,
         random_state=0,
     )
+    clf = PrunedMLPClassifier(**params)
     for _ in range(20):
         clf.partial_fit(X, y, classes=np.arange(10))
     positions = [r["t"] for r in clf.pruning_history_]
     # Rounds at the same samples-seen positions as a fit over the same budget.
-    ref = PrunedMLPClassifier(
-        (30,),
-        sparsity=0.8,
-        pruning_steps=4,
-        max_iter=20,
-        finetune_iter=4,
-        random_state=0,
-    ).fit(X, y)
+    ref = PrunedMLPClassifier(**params).fit(X, y)
     assert positions == [r["t"] for r in ref.pruning_history_]
     assert clf.sparsity_ == pytest.approx(expected_sparsity(clf, 0.8), abs=1e-3)
 
