@@ -189,6 +189,7 @@ def loss_and_gradients(
     denom,
     sample_weight=None,
     masks=None,
+    penalty_gradient=True,
 ):
     """Loss and its gradients for one batch, by backpropagation.
 
@@ -214,6 +215,10 @@ def loss_and_gradients(
         Kept connections (1 kept, 0 pruned; boolean or, faster, the compute
         dtype); the gradient of a pruned weight is set to zero so that no
         optimizer ever moves it.
+    penalty_gradient : bool, default=True
+        Add the L2 term ``alpha / denom * W`` to the weight gradients. The
+        stochastic solvers pass False and let the optimizer add it, fused with
+        its own update (the loss always includes the penalty).
 
     Returns
     -------
@@ -240,7 +245,7 @@ def loss_and_gradients(
     intercept_grads = [None] * n_layers
     for i in range(n_layers - 1, -1, -1):
         grad = np.asarray(activations[i].T @ delta)
-        if alpha:
+        if alpha and penalty_gradient:
             grad += (alpha / denom) * coefs[i]
         if masks is not None and masks[i] is not None:
             grad *= masks[i]

@@ -17,6 +17,7 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
 from ._core import loss_and_gradients
+from ._kernels import compiled, use_kernels
 
 
 class DivergenceError(FloatingPointError):
@@ -50,6 +51,8 @@ class _Optimizer:
         self._scratch = [np.empty_like(p) for p in params]
         for name in self.state_names:
             setattr(self, name, [np.zeros_like(p) for p in params])
+        # Fused compiled steps (same results, see ``_kernels``) when available.
+        self.use_kernels = use_kernels(sum(p.size for p in params))
 
     def apply_masks(self, masks):
         """Zero (or drop) the state of pruned weights so they never move again."""
@@ -81,22 +84,47 @@ class _Optimizer:
         self.learning_rate = float(self.learning_rate_init)
         self.t = 0
 
-    def update_params(self, params, grads):
-        """Take one step; ``params`` are modified in place."""
+    def update_params(self, params, grads, l2=None):
+        """Take one step; ``params`` are modified in place.
+
+        Parameters
+        ----------
+        params : list of ndarray
+        grads : list of ndarray
+            Gradients of the loss (overwritten).
+        l2 : list of float, default=None
+            Per parameter, the coefficient ``c`` of an L2 term whose gradient
+            ``c * param`` is added to ``grads`` here, where it is cheapest (for a
+            layer with compressed state, on the kept weights only).
+        """
         self._begin_step()
+        kernels = compiled() if self.use_kernels else None
         for i, (p, g) in enumerate(zip(params, grads)):
+            c = 0.0 if l2 is None else l2[i]
             idx = self.index[i]
-            if idx is None:
+            if kernels is not None and p.flags.c_contiguous and g.flags.c_contiguous:
+                self._kernel_step(kernels, i, p.reshape(-1), g.reshape(-1), c)
+            elif idx is None:
+                out = self._scratch[i]
+                if c:
+                    g += np.multiply(p, c, out=out)
                 if self.masks[i] is not None:
                     g *= self.masks[i]
-                self._step(i, g, out=self._scratch[i])
-                p += self._scratch[i]
+                self._step(i, g, out=out)
+                p += out
             else:
-                self._step(i, g.ravel()[idx], out=self._scratch[i])
+                g = g.ravel()[idx]
+                if c:
+                    g += c * p.ravel()[idx]
+                self._step(i, g, out=self._scratch[i])
                 p.reshape(-1)[idx] += self._scratch[i]
 
     def _begin_step(self):
         pass
+
+    def _flat_mask(self, i):
+        mask = self.masks[i]
+        return None if mask is None else mask.reshape(-1)
 
 
 class SGD(_Optimizer):
@@ -138,6 +166,21 @@ class SGD(_Optimizer):
         else:
             out[...] = v
 
+    def _kernel_step(self, kernels, i, p, g, c):
+        dt = p.dtype.type
+        idx = self.index[i]
+        scalars = (
+            dt(c),
+            dt(self.momentum),
+            dt(self.learning_rate),
+            bool(self.nesterov),
+        )
+        vel = self.velocities[i].reshape(-1)
+        if idx is None:
+            kernels["sgd"](p, g, self._flat_mask(i), vel, *scalars)
+        else:
+            kernels["sgd_kept"](p, g, idx, vel, *scalars)
+
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
             self.learning_rate = (
@@ -175,11 +218,32 @@ class Adam(_Optimizer):
 
     def _begin_step(self):
         self.t += 1
-        self.learning_rate = (
+        # A Python float: a NumPy float64 scalar would make every float32 update
+        # that uses it compute in float64.
+        self.learning_rate = float(
             self.learning_rate_init
             * np.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
+
+    def _kernel_step(self, kernels, i, p, g, c):
+        dt = p.dtype.type
+        b1, b2 = self.beta_1, self.beta_2
+        scalars = (
+            dt(c),
+            dt(b1),
+            dt(1 - b1),
+            dt(b2),
+            dt(1 - b2),
+            dt(self.epsilon),
+            dt(-self.learning_rate),
+        )
+        m, v = self.ms[i].reshape(-1), self.vs[i].reshape(-1)
+        idx = self.index[i]
+        if idx is None:
+            kernels["adam"](p, g, self._flat_mask(i), m, v, *scalars)
+        else:
+            kernels["adam_kept"](p, g, idx, m, v, *scalars)
 
     def _step(self, i, g, out):
         b1, b2 = self.beta_1, self.beta_2
@@ -480,11 +544,17 @@ def run_stochastic(
                     state.intercepts,
                     denom=n_batch * weight_scale,
                     sample_weight=sw,
+                    penalty_gradient=False,
                     **common,
                 )
                 if not np.isfinite(loss):
                     raise DivergenceError
-                optimizer.update_params(state.params, coef_grads + intercept_grads)
+                l2 = hp["alpha"] / (n_batch * weight_scale)
+                optimizer.update_params(
+                    state.params,
+                    coef_grads + intercept_grads,
+                    l2=[l2] * len(coef_grads) + [0.0] * len(intercept_grads),
+                )
                 accumulated += loss * n_batch
                 state.t += n_batch
                 pruner.after_update(state)

@@ -1,0 +1,89 @@
+"""The optional compiled optimizer steps give the same bits as the NumPy code."""
+
+import sys
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from skprune import PrunedMLPClassifier, _kernels
+from skprune._optim import Adam
+
+numba = pytest.importorskip("numba")
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:600] / 16, y[:600]
+
+
+def _fit(monkeypatch, setting, X, y, **params):
+    monkeypatch.setenv("SKPRUNE_NUMBA", setting)
+    params = {"hidden_layer_sizes": (40, 20), "max_iter": 12, **params}
+    return PrunedMLPClassifier(random_state=0, **params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},  # adam, gradual pruning: dense, masked and compressed state
+        {"sparsity": 0, "alpha": 0.0},
+        {"solver": "sgd"},
+        {"solver": "sgd", "nesterovs_momentum": False, "sparsity": 0.5},
+        {"dtype": "float64", "pruning_schedule": "iterative"},
+        {"solver": "sgd", "dtype": "float64", "learning_rate": "invscaling"},
+    ],
+)
+def test_kernels_match_numpy_bit_for_bit(monkeypatch, digits, params):
+    X, y = digits
+    reference = _fit(monkeypatch, "0", X, y, **params)
+    fused = _fit(monkeypatch, "1", X, y, **params)
+    assert fused.loss_curve_ == reference.loss_curve_
+    for a, b in zip(fused.sparse_coefs_, reference.sparse_coefs_):
+        np.testing.assert_array_equal(a.toarray(), b.toarray())
+    for a, b in zip(fused.intercepts_, reference.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert fused.sparsity_ == reference.sparsity_
+
+
+def test_kernels_keep_pruned_weights_and_state_at_zero(monkeypatch):
+    # Drive the optimizer directly: a masked dense layer, then a compressed one.
+    monkeypatch.setenv("SKPRUNE_NUMBA", "1")
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((30, 20)).astype(np.float32)
+    optimizer = Adam([W], learning_rate_init=0.01)
+    assert optimizer.use_kernels
+    for density in (0.8, 0.3):  # above and below COMPRESS_DENSITY
+        mask = rng.random(W.shape) < density
+        W *= mask
+        optimizer.apply_masks([mask])
+        for _ in range(5):
+            grad = rng.standard_normal(W.shape).astype(np.float32)
+            optimizer.update_params([W], [grad], l2=[0.1])
+        assert np.all(W[~mask] == 0)
+        assert np.any(W[mask] != 0)
+
+
+def test_default_uses_kernels_only_for_large_networks(monkeypatch):
+    monkeypatch.delenv("SKPRUNE_NUMBA", raising=False)
+    assert not _kernels.use_kernels(_kernels.MIN_WEIGHTS - 1)
+    assert _kernels.use_kernels(_kernels.MIN_WEIGHTS)
+    monkeypatch.setenv("SKPRUNE_NUMBA", "0")
+    assert not _kernels.use_kernels(10**9)
+    monkeypatch.setenv("SKPRUNE_NUMBA", "1")
+    assert _kernels.use_kernels(10)
+
+
+def test_without_numba_the_numpy_code_runs(monkeypatch, digits):
+    # numba missing: setting 1 falls back silently, and fits still work.
+    monkeypatch.setattr(_kernels, "_KERNELS", None)
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba -> ImportError
+    monkeypatch.setenv("SKPRUNE_NUMBA", "1")
+    assert not _kernels.use_kernels(10**9)
+    X, y = digits
+    fallback = _fit(monkeypatch, "1", X, y)
+    reference = _fit(monkeypatch, "0", X, y)
+    assert fallback.loss_curve_ == reference.loss_curve_
+    np.testing.assert_array_equal(fallback.predict_proba(X), reference.predict_proba(X))
