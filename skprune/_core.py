@@ -114,7 +114,7 @@ def init_params(layer_units, activation, rng, dtype):
     return coefs, intercepts
 
 
-def forward(X, coefs, intercepts, activation, out_activation):
+def forward(X, coefs, intercepts, activation, out_activation, kernels=None):
     """Forward pass that keeps every layer's output (for backpropagation).
 
     Parameters
@@ -125,6 +125,9 @@ def forward(X, coefs, intercepts, activation, out_activation):
         Hidden activation name (a key of ``ACTIVATIONS``).
     out_activation : str
         Output activation name.
+    kernels : dict, default=None
+        Compiled kernels (``_kernels.compiled()``): relu layers then add the bias
+        and clip in one pass, with the same result.
 
     Returns
     -------
@@ -134,12 +137,16 @@ def forward(X, coefs, intercepts, activation, out_activation):
     activations = [X]
     hidden = ACTIVATIONS[activation]
     last = len(coefs) - 1
+    fused = kernels is not None and activation == "relu"
     for i, (coef, intercept) in enumerate(zip(coefs, intercepts)):
-        Z = activations[-1] @ coef
-        Z += intercept
-        if i < last:
+        Z = np.asarray(activations[-1] @ coef)
+        if i < last and fused and Z.flags.c_contiguous:
+            kernels["bias_relu"](Z, intercept)
+        elif i < last:
+            Z += intercept
             hidden(Z)
         else:
+            Z += intercept
             ACTIVATIONS[out_activation](Z)
         activations.append(Z)
     return activations
@@ -190,6 +197,7 @@ def loss_and_gradients(
     sample_weight=None,
     masks=None,
     penalty_gradient=True,
+    kernels=None,
 ):
     """Loss and its gradients for one batch, by backpropagation.
 
@@ -219,6 +227,8 @@ def loss_and_gradients(
         Add the L2 term ``alpha / denom * W`` to the weight gradients. The
         stochastic solvers pass False and let the optimizer add it, fused with
         its own update (the loss always includes the penalty).
+    kernels : dict, default=None
+        Compiled kernels for the forward pass, see :func:`forward`.
 
     Returns
     -------
@@ -226,7 +236,7 @@ def loss_and_gradients(
     coef_grads : list of ndarray
     intercept_grads : list of ndarray
     """
-    activations = forward(X, coefs, intercepts, activation, out_activation)
+    activations = forward(X, coefs, intercepts, activation, out_activation, kernels)
     out = activations[-1]
     data_loss = log_loss_sum(Y, out, out_activation, sample_weight)
     penalty = sum(float(np.vdot(c, c)) for c in coefs)

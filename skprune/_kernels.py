@@ -1,14 +1,16 @@
-"""Optional compiled kernels for the optimizer step.
+"""Optional compiled kernels for the optimizer step and the hidden layers.
 
 A NumPy optimizer step is a dozen passes over every weight (each ufunc reads and
 writes the whole array); on a 784-300-100-10 network that is as long as the
 minibatch's forward pass. With `numba <https://numba.pydata.org>`_ installed (the
 ``fast`` extra: ``pip install "skprune[fast]"``) the step runs as one fused,
 vectorized loop instead: the L2 term, the mask or the kept-weight index, the
-moments and the weight update in a single pass.
+moments and the weight update in a single pass. A hidden relu layer likewise
+adds its bias and clips in one pass.
 
 The kernels perform the same floating-point operations, in the same order and
-the same precision, as the NumPy code in ``_optim``, so both give the same bits
+the same precision, as the NumPy code in ``_optim`` and ``_core``, so both give
+the same bits
 (``tests/test_kernels.py`` checks it). Which one runs is decided per fit:
 
 - ``SKPRUNE_NUMBA=0`` in the environment: always NumPy;
@@ -97,7 +99,22 @@ def _build():
             else:
                 p[i] = p[i] + vk
 
-    return {"adam": adam, "adam_kept": adam_kept, "sgd": sgd, "sgd_kept": sgd_kept}
+    @jit
+    def bias_relu(Z, b):
+        # Z = maximum(Z + b, 0) as NumPy computes it (NaN and -0.0 kept).
+        n_rows, n_cols = Z.shape
+        for r in range(n_rows):
+            for j in range(n_cols):
+                z = Z[r, j] + b[j]
+                Z[r, j] = z if (z >= 0 or z != z) else 0
+
+    return {
+        "bias_relu": bias_relu,
+        "adam": adam,
+        "adam_kept": adam_kept,
+        "sgd": sgd,
+        "sgd_kept": sgd_kept,
+    }
 
 
 def use_kernels(n_weights):
@@ -126,3 +143,8 @@ def compiled():
     if _KERNELS is None:
         _KERNELS = _build() or False
     return _KERNELS or None
+
+
+def numba_available():
+    """True if numba is installed, so that the kernels can be used."""
+    return compiled() is not None

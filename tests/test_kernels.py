@@ -55,7 +55,7 @@ def test_kernels_keep_pruned_weights_and_state_at_zero(monkeypatch):
     W = rng.standard_normal((30, 20)).astype(np.float32)
     optimizer = Adam([W], learning_rate_init=0.01)
     assert optimizer.use_kernels
-    for density in (0.8, 0.3):  # above and below COMPRESS_DENSITY
+    for density in (0.8, 0.3, 0.05):  # dense, masked, then compressed state
         mask = rng.random(W.shape) < density
         W *= mask
         optimizer.apply_masks([mask])
