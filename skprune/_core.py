@@ -114,7 +114,9 @@ def init_params(layer_units, activation, rng, dtype):
     return coefs, intercepts
 
 
-def forward(X, coefs, intercepts, activation, out_activation, kernels=None):
+def forward(
+    X, coefs, intercepts, activation, out_activation, kernels=None, first_layer=None
+):
     """Forward pass that keeps every layer's output (for backpropagation).
 
     Parameters
@@ -128,6 +130,10 @@ def forward(X, coefs, intercepts, activation, out_activation, kernels=None):
     kernels : dict, default=None
         Compiled kernels (``_kernels.compiled()``): relu layers then add the bias
         and clip in one pass, with the same result.
+    first_layer : object, default=None
+        Computes the first layer's product itself (``first_layer.product()``,
+        see ``_kernels.SparseInputLayer``), from a minibatch it holds; ``X`` is
+        then not used.
 
     Returns
     -------
@@ -139,9 +145,14 @@ def forward(X, coefs, intercepts, activation, out_activation, kernels=None):
     last = len(coefs) - 1
     fused = kernels is not None and activation == "relu"
     for i, (coef, intercept) in enumerate(zip(coefs, intercepts)):
-        Z = np.asarray(activations[-1] @ coef)
+        if i == 0 and first_layer is not None:
+            Z = first_layer.product()
+        else:
+            Z = np.asarray(activations[-1] @ coef)
         if i < last and fused and Z.flags.c_contiguous:
             kernels["bias_relu"](Z, intercept)
+        elif i < last and fused and Z.T.flags.c_contiguous:
+            kernels["bias_relu_rows"](Z.T, intercept, None)
         elif i < last:
             Z += intercept
             hidden(Z)
@@ -198,6 +209,7 @@ def loss_and_gradients(
     masks=None,
     penalty_gradient=True,
     kernels=None,
+    first_layer=None,
 ):
     """Loss and its gradients for one batch, by backpropagation.
 
@@ -229,6 +241,11 @@ def loss_and_gradients(
         its own update (the loss always includes the penalty).
     kernels : dict, default=None
         Compiled kernels for the forward pass, see :func:`forward`.
+    first_layer : object, default=None
+        Computes the first layer's products from a minibatch it holds (``X`` is
+        then not used, see :func:`forward`); the first layer's gradient is then
+        ``first_layer.gradient(delta)``, packed over its kept weights, and
+        ``penalty_gradient`` must be False.
 
     Returns
     -------
@@ -236,7 +253,9 @@ def loss_and_gradients(
     coef_grads : list of ndarray
     intercept_grads : list of ndarray
     """
-    activations = forward(X, coefs, intercepts, activation, out_activation, kernels)
+    activations = forward(
+        X, coefs, intercepts, activation, out_activation, kernels, first_layer
+    )
     out = activations[-1]
     data_loss = log_loss_sum(Y, out, out_activation, sample_weight)
     penalty = sum(float(np.vdot(c, c)) for c in coefs)
@@ -254,6 +273,10 @@ def loss_and_gradients(
     coef_grads = [None] * n_layers
     intercept_grads = [None] * n_layers
     for i in range(n_layers - 1, -1, -1):
+        if i == 0 and first_layer is not None:
+            coef_grads[0] = first_layer.gradient(delta)
+            intercept_grads[0] = delta.sum(axis=0)
+            break
         grad = np.asarray(activations[i].T @ delta)
         if alpha and penalty_gradient:
             grad += (alpha / denom) * coefs[i]
@@ -261,7 +284,12 @@ def loss_and_gradients(
             grad *= masks[i]
         coef_grads[i] = grad
         intercept_grads[i] = delta.sum(axis=0)
-        if i > 0:
+        if i == 1 and first_layer is not None:
+            # Transposed product: the first layer reads delta.T row by row, and
+            # the derivative then meets an activation of the same layout.
+            delta = (coefs[1] @ delta.T).T
+            derivative(activations[1], delta)
+        elif i > 0:
             delta = delta @ coefs[i].T
             derivative(activations[i], delta)
     return loss, coef_grads, intercept_grads

@@ -1,4 +1,4 @@
-"""Optional compiled kernels for the optimizer step and the hidden layers.
+"""Optional compiled kernels: the optimizer step, relu layers, sparse input layer.
 
 A NumPy optimizer step is a dozen passes over every weight (each ufunc reads and
 writes the whole array); on a 784-300-100-10 network that is as long as the
@@ -6,12 +6,19 @@ minibatch's forward pass. With `numba <https://numba.pydata.org>`_ installed (th
 ``fast`` extra: ``pip install "skprune[fast]"``) the step runs as one fused,
 vectorized loop instead: the L2 term, the mask or the kept-weight index, the
 moments and the weight update in a single pass. A hidden relu layer likewise
-adds its bias and clips in one pass.
+adds its bias and clips in one pass. These kernels perform the same
+floating-point operations, in the same order and the same precision, as the
+NumPy code in ``_optim`` and ``_core``, so both give the same bits
+(``tests/test_kernels.py`` checks it).
 
-The kernels perform the same floating-point operations, in the same order and
-the same precision, as the NumPy code in ``_optim`` and ``_core``, so both give
-the same bits
-(``tests/test_kernels.py`` checks it). Which one runs is decided per fit:
+Once pruning has left the input layer with few weights (its optimizer state is
+then stored for the kept weights only), :class:`SparseInputLayer` computes that
+layer's two products per minibatch over the kept weights alone, so training gets
+faster as the network gets sparser. These products sum in another order than
+BLAS, so from then on results agree with the NumPy code to rounding, not to the
+bit.
+
+Which one runs is decided per fit:
 
 - ``SKPRUNE_NUMBA=0`` in the environment: always NumPy;
 - ``SKPRUNE_NUMBA=1``: numba whenever it is installed;
@@ -41,15 +48,17 @@ def _build():
     # Serial loops: LLVM vectorizes them (``error_model="numpy"`` lets it, by
     # giving division NumPy's semantics instead of raising), which makes one
     # pass of a single thread several times faster than a dozen NumPy passes.
-    # No threads of our own: they would compete with the BLAS threads (numba's
-    # OpenMP layer spins between parallel regions) for no gain on this loop.
+    # No numba parallel loops: numba's OpenMP layer spins between parallel
+    # regions and starves the BLAS threads that run next. The sparse products
+    # split their work over a Python thread instead (the kernels release the GIL).
     jit = njit(cache=True, nogil=True, error_model="numpy")
 
     # Each kernel updates ``p`` (flat) in place. ``g`` is the data gradient, to
     # which ``l2 * p`` is added; ``mask`` (or None) multiplies the result. The
     # ``_kept`` variants step only the weights listed in ``idx``, whose state
-    # alone is stored. Scalars come in the arrays' dtype, so float32 stays
-    # float32 throughout.
+    # alone is stored; their gradient is either dense (``g[idx[k]]``) or
+    # ``packed`` (``g[k]``, as the sparse input layer computes it). Scalars come
+    # in the arrays' dtype, so float32 stays float32 throughout.
 
     @jit
     def adam(p, g, mask, m, v, l2, b1, c1, b2, c2, eps, neg_lr):
@@ -64,10 +73,10 @@ def _build():
             p[i] = p[i] + (mi / (np.sqrt(vi) + eps)) * neg_lr
 
     @jit
-    def adam_kept(p, g, idx, m, v, l2, b1, c1, b2, c2, eps, neg_lr):
+    def adam_kept(p, g, idx, packed, m, v, l2, b1, c1, b2, c2, eps, neg_lr):
         for k in range(idx.size):
             i = idx[k]
-            gi = g[i] + l2 * p[i]
+            gi = (g[k] if packed else g[i]) + l2 * p[i]
             mk = m[k] * b1 + gi * c1
             vk = v[k] * b2 + (gi * gi) * c2
             m[k] = mk
@@ -88,10 +97,10 @@ def _build():
                 p[i] = p[i] + vi
 
     @jit
-    def sgd_kept(p, g, idx, vel, l2, mu, lr, nesterov):
+    def sgd_kept(p, g, idx, packed, vel, l2, mu, lr, nesterov):
         for k in range(idx.size):
             i = idx[k]
-            gi = g[i] + l2 * p[i]
+            gi = (g[k] if packed else g[i]) + l2 * p[i]
             vk = vel[k] * mu - gi * lr
             vel[k] = vk
             if nesterov:
@@ -108,8 +117,63 @@ def _build():
                 z = Z[r, j] + b[j]
                 Z[r, j] = z if (z >= 0 or z != z) else 0
 
+    @jit
+    def bias_relu_rows(ZT, b, other):
+        # The transposed layout of the sparse input layer: ZT is (fan_out,
+        # n_batch), ``other`` (or None) a second partial product to add.
+        n_rows, n_cols = ZT.shape
+        for j in range(n_rows):
+            for r in range(n_cols):
+                z = ZT[j, r]
+                if other is not None:
+                    z = z + other[j, r]
+                z = z + b[j]
+                ZT[j, r] = z if (z >= 0 or z != z) else 0
+
+    @jit
+    def gather_t(X, rows, XT):
+        # XT[:, n] = X[rows[n]]: the minibatch, one feature per row.
+        n_features = X.shape[1]
+        for n in range(rows.size):
+            x = X[rows[n]]
+            for j in range(n_features):
+                XT[j, n] = x[j]
+
+    @jit
+    def sparse_forward(XT, W, idx, indptr, cols, row_start, row_stop, ZT):
+        # ZT = (X @ W).T over the kept weights of rows [row_start, row_stop),
+        # W flat, ``idx`` the kept weights in row-major order.
+        ZT[:] = 0
+        n_batch = XT.shape[1]
+        for r in range(row_start, row_stop):
+            x = XT[r]
+            for k in range(indptr[r], indptr[r + 1]):
+                w = W[idx[k]]
+                z = ZT[cols[k]]
+                for n in range(n_batch):
+                    z[n] += w * x[n]
+
+    # The one reduction: reassociating the sum lets it vectorize (the sum order
+    # differs from BLAS's anyway).
+    @njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
+    def sparse_gradient(XT, DT, indptr, cols, row_start, row_stop, out):
+        # out[k] = XT[r] . DT[cols[k]] for the kept weights k of rows r.
+        n_batch = XT.shape[1]
+        for r in range(row_start, row_stop):
+            x = XT[r]
+            for k in range(indptr[r], indptr[r + 1]):
+                d = DT[cols[k]]
+                total = x[0] - x[0]  # zero in the data's dtype (x is finite)
+                for n in range(n_batch):
+                    total += x[n] * d[n]
+                out[k] = total
+
     return {
         "bias_relu": bias_relu,
+        "bias_relu_rows": bias_relu_rows,
+        "gather_t": gather_t,
+        "sparse_forward": sparse_forward,
+        "sparse_gradient": sparse_gradient,
         "adam": adam,
         "adam_kept": adam_kept,
         "sgd": sgd,
@@ -148,3 +212,118 @@ def compiled():
 def numba_available():
     """True if numba is installed, so that the kernels can be used."""
     return compiled() is not None
+
+
+_EXECUTOR = None  # one worker thread, for the second half of a product
+
+
+def _in_parallel(kernel, first, second):
+    """Run ``kernel(*first)`` here and ``kernel(*second)`` on the worker thread.
+
+    The kernels release the GIL, so both halves run at once.
+    """
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="skprune")
+    future = _EXECUTOR.submit(kernel, *second)
+    try:
+        kernel(*first)
+    finally:
+        future.result()
+
+
+def parallel_allowed():
+    """True if the BLAS may use two threads or more right now.
+
+    The sparse products then use two threads as well; under a ``threadpoolctl``
+    limit of one thread (as joblib sets in its workers) they use one.
+    """
+    from threadpoolctl import threadpool_info
+
+    counts = [info["num_threads"] for info in threadpool_info()]
+    return bool(counts) and min(counts) >= 2
+
+
+class SparseInputLayer:
+    """The input layer's two products over its kept weights only.
+
+    Once the input layer keeps so few weights that the optimizer stores their
+    state alone (see ``_optim.KERNEL_COMPRESS_DENSITY``), its products for a
+    minibatch, ``X @ W`` forward and ``X.T @ delta`` for the gradient, are
+    computed for the kept weights only: work in proportion to what is left of
+    the layer. The minibatch is gathered transposed, one row per feature, so that
+    both products run over contiguous rows; the gradient comes out packed, one
+    value per kept weight, as the optimizer stores it. Each product may run in
+    two halves on two threads.
+
+    Parameters
+    ----------
+    kernels : dict
+        ``compiled()``.
+    X : ndarray of shape (n_samples, n_features)
+        The training data, in the weights' dtype.
+    coef : ndarray of shape (n_features, fan_out)
+        The input layer's weights (read at every product: the optimizer updates
+        them in place).
+    index : ndarray of int
+        The kept weights' flat positions in ``coef``, ascending.
+    parallel : bool, default=False
+        Run each product in two halves on two threads (see
+        :func:`parallel_allowed`).
+    """
+
+    def __init__(self, kernels, X, coef, index, parallel=False):
+        fan_in, fan_out = coef.shape
+        self.kernels = kernels
+        self.X = X
+        self.coef = coef
+        self.index = index
+        self.cols = index % fan_out
+        counts = np.bincount(index // fan_out, minlength=fan_in)
+        self.indptr = np.zeros(fan_in + 1, dtype=np.intp)
+        np.cumsum(counts, out=self.indptr[1:])
+        # Rows split so that both halves hold about as many kept weights.
+        middle = int(np.searchsorted(self.indptr, index.size // 2))
+        self.halves = [(0, middle), (middle, fan_in)]
+        self.parallel = parallel
+        self.XT = None
+
+    def matches(self, coef, index):
+        """True if this layer still describes ``coef`` pruned to ``index``."""
+        return coef is self.coef and index is self.index
+
+    def load(self, rows):
+        """Gather the minibatch ``X[rows]``, transposed (one thread: two would
+        share the cache lines they write)."""
+        self.XT = np.empty((self.X.shape[1], rows.size), dtype=self.coef.dtype)
+        self.kernels["gather_t"](self.X, rows, self.XT)
+
+    def product(self):
+        """``X[rows] @ coef`` of shape (n_batch, fan_out), as a transposed view."""
+        shape = (self.coef.shape[1], self.XT.shape[1])
+        ZT = np.empty(shape, dtype=self.coef.dtype)
+        forward = self.kernels["sparse_forward"]
+        common = (self.XT, self.coef.reshape(-1), self.index, self.indptr, self.cols)
+        if self.parallel:
+            other = np.empty_like(ZT)
+            (a, b), (c, d) = self.halves
+            _in_parallel(forward, (*common, a, b, ZT), (*common, c, d, other))
+            ZT += other
+        else:
+            forward(*common, 0, self.indptr.size - 1, ZT)
+        return ZT.T
+
+    def gradient(self, delta):
+        """``(X[rows].T @ delta)`` at the kept weights, packed."""
+        DT = np.ascontiguousarray(delta.T)  # a view when delta is F-ordered
+        out = np.empty(self.index.size, dtype=self.coef.dtype)
+        gradient = self.kernels["sparse_gradient"]
+        common = (self.XT, DT, self.indptr, self.cols)
+        if self.parallel:
+            (a, b), (c, d) = self.halves
+            _in_parallel(gradient, (*common, a, b, out), (*common, c, d, out))
+        else:
+            gradient(*common, 0, self.indptr.size - 1, out)
+        return out

@@ -17,7 +17,7 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
 from ._core import loss_and_gradients
-from ._kernels import compiled, use_kernels
+from ._kernels import SparseInputLayer, compiled, parallel_allowed, use_kernels
 
 
 class DivergenceError(FloatingPointError):
@@ -95,7 +95,9 @@ class _Optimizer:
         ----------
         params : list of ndarray
         grads : list of ndarray
-            Gradients of the loss (overwritten).
+            Gradients of the loss (overwritten). For a parameter whose state is
+            compressed, the gradient may come packed: a 1-D array over the kept
+            weights ``self.index[i]`` (the sparse input layer computes only those).
         l2 : list of float, default=None
             Per parameter, the coefficient ``c`` of an L2 term whose gradient
             ``c * param`` is added to ``grads`` here, where it is cheapest (for a
@@ -117,7 +119,8 @@ class _Optimizer:
                 self._step(i, g, out=out)
                 p += out
             else:
-                g = g.ravel()[idx]
+                if g.size == p.size:  # else already packed: kept weights only
+                    g = g.ravel()[idx]
                 if c:
                     g += c * p.ravel()[idx]
                 self._step(i, g, out=self._scratch[i])
@@ -183,7 +186,7 @@ class SGD(_Optimizer):
         if idx is None:
             kernels["sgd"](p, g, self._flat_mask(i), vel, *scalars)
         else:
-            kernels["sgd_kept"](p, g, idx, vel, *scalars)
+            kernels["sgd_kept"](p, g, idx, g.size != p.size, vel, *scalars)
 
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
@@ -247,7 +250,7 @@ class Adam(_Optimizer):
         if idx is None:
             kernels["adam"](p, g, self._flat_mask(i), m, v, *scalars)
         else:
-            kernels["adam_kept"](p, g, idx, m, v, *scalars)
+            kernels["adam_kept"](p, g, idx, g.size != p.size, m, v, *scalars)
 
     def _step(self, i, g, out):
         b1, b2 = self.beta_1, self.beta_2
@@ -463,6 +466,22 @@ def _batches(n_samples, batch_size):
         yield slice(start, min(start + batch_size, n_samples))
 
 
+def _sparse_input_layer(kernels, X, state, optimizer, current):
+    """The input layer's products over its kept weights, or None (dense BLAS).
+
+    Used with the compiled kernels once the optimizer stores the input layer's
+    state for its kept weights only, on dense training data; ``current`` is
+    reused while the layer is pruned the same way.
+    """
+    index = optimizer.index[0]
+    if kernels is None or index is None or not isinstance(X, np.ndarray):
+        return None
+    if current is not None and current.matches(state.coefs[0], index):
+        return current
+    parallel = current.parallel if current is not None else parallel_allowed()
+    return SparseInputLayer(kernels, X, state.coefs[0], index, parallel)
+
+
 def run_stochastic(
     state,
     X,
@@ -523,6 +542,7 @@ def run_stochastic(
         alpha=hp["alpha"],
     )
     sample_idx = np.arange(n_samples)
+    first = None  # the sparse input layer in use, if any
     good = state.snapshot()
     best = None
     max_epochs = 1 if incremental else hp["max_iter"]
@@ -542,8 +562,11 @@ def run_stochastic(
                 idx = sample_idx[batch] if hp["shuffle"] else batch
                 sw = None if sample_weight is None else sample_weight[idx]
                 n_batch = batch.stop - batch.start
+                first = _sparse_input_layer(kernels, X, state, optimizer, first)
+                if first is not None:
+                    first.load(sample_idx[batch])
                 loss, coef_grads, intercept_grads = loss_and_gradients(
-                    X[idx],
+                    None if first is not None else X[idx],
                     Y[idx],
                     state.coefs,
                     state.intercepts,
@@ -551,6 +574,7 @@ def run_stochastic(
                     sample_weight=sw,
                     penalty_gradient=False,
                     kernels=kernels,
+                    first_layer=first,
                     **common,
                 )
                 if not np.isfinite(loss):

@@ -1,12 +1,14 @@
-"""The optional compiled optimizer steps give the same bits as the NumPy code."""
+"""The optional compiled kernels: the fused steps give the same bits as the NumPy
+code; the sparse input layer gives the same products, summed in another order."""
 
 import sys
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
+from threadpoolctl import threadpool_limits
 
-from skprune import PrunedMLPClassifier, _kernels
+from skprune import PrunedMLPClassifier, _kernels, _optim
 from skprune._optim import Adam
 
 numba = pytest.importorskip("numba")
@@ -19,8 +21,11 @@ def digits():
     return X[:600] / 16, y[:600]
 
 
-def _fit(monkeypatch, setting, X, y, **params):
+def _fit(monkeypatch, setting, X, y, sparse_input=False, **params):
     monkeypatch.setenv("SKPRUNE_NUMBA", setting)
+    if not sparse_input:
+        # The sparse input layer sums in another order: tested on its own below.
+        monkeypatch.setattr(_optim, "_sparse_input_layer", lambda *args: None)
     params = {"hidden_layer_sizes": (40, 20), "max_iter": 12, **params}
     return PrunedMLPClassifier(random_state=0, **params).fit(X, y)
 
@@ -87,3 +92,59 @@ def test_without_numba_the_numpy_code_runs(monkeypatch, digits):
     reference = _fit(monkeypatch, "0", X, y)
     assert fallback.loss_curve_ == reference.loss_curve_
     np.testing.assert_array_equal(fallback.predict_proba(X), reference.predict_proba(X))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_sparse_input_layer_products(dtype, parallel):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 30)).astype(dtype)
+    W = rng.standard_normal((30, 8)).astype(dtype)
+    mask = rng.random(W.shape) < 0.15
+    mask[3] = False  # an input with no weight left
+    W *= mask
+    index = np.flatnonzero(mask)
+    layer = _kernels.SparseInputLayer(_kernels.compiled(), X, W, index, parallel)
+    rows = rng.permutation(50)[:17]
+    layer.load(rows)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(layer.product(), X[rows] @ W, rtol=rtol, atol=rtol)
+    delta = rng.standard_normal((17, 8)).astype(dtype)
+    expected = (X[rows].T @ delta).ravel()[index]
+    for layout in (delta, np.asfortranarray(delta)):
+        gradient = layer.gradient(layout)
+        assert gradient.dtype == dtype and gradient.shape == index.shape
+        np.testing.assert_allclose(gradient, expected, rtol=rtol, atol=rtol)
+    # The optimizer updates the weights in place: the next product sees them.
+    W.reshape(-1)[index] *= 2
+    np.testing.assert_allclose(layer.product(), X[rows] @ W, rtol=rtol, atol=rtol)
+
+
+def test_sparse_input_layer_trains_like_dense_products(monkeypatch, digits):
+    X, y = digits
+    params = {"sparsity": 0.95, "max_iter": 20}
+    calls = []
+    build = _optim._sparse_input_layer
+
+    def counted(*args):
+        layer = build(*args)
+        calls.append(layer is not None)
+        return layer
+
+    monkeypatch.setattr(_optim, "_sparse_input_layer", counted)
+    monkeypatch.setenv("SKPRUNE_NUMBA", "1")
+    sparse = PrunedMLPClassifier(random_state=0, hidden_layer_sizes=(40, 20), **params)
+    sparse.fit(X, y)
+    assert any(calls)  # the last epochs ran on the kept weights only
+    dense = _fit(monkeypatch, "1", X, y, **params)
+    np.testing.assert_allclose(sparse.loss_curve_, dense.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(
+        sparse.predict_proba(X), dense.predict_proba(X), rtol=1e-3, atol=1e-4
+    )
+    assert sparse.sparsity_ == dense.sparsity_
+
+
+def test_sparse_input_layer_follows_the_blas_thread_limit():
+    # joblib's workers limit the BLAS to one thread: so do the sparse products.
+    with threadpool_limits(1):
+        assert not _kernels.parallel_allowed()
