@@ -48,9 +48,9 @@ def _build():
     # Serial loops: LLVM vectorizes them (``error_model="numpy"`` lets it, by
     # giving division NumPy's semantics instead of raising), which makes one
     # pass of a single thread several times faster than a dozen NumPy passes.
-    # No numba parallel loops: numba's OpenMP layer spins between parallel
-    # regions and starves the BLAS threads that run next. The sparse products
-    # split their work over a Python thread instead (the kernels release the GIL).
+    # No parallel loops: numba's OpenMP layer spins between parallel regions and
+    # starves the BLAS threads that run next, and splitting the sparse products
+    # over a second thread measured no faster (the BLAS threads hold the cores).
     jit = njit(cache=True, nogil=True, error_model="numpy")
 
     # Each kernel updates ``p`` (flat) in place. ``g`` is the data gradient, to
@@ -131,21 +131,12 @@ def _build():
                 ZT[j, r] = z if (z >= 0 or z != z) else 0
 
     @jit
-    def gather_t(X, rows, XT):
-        # XT[:, n] = X[rows[n]]: the minibatch, one feature per row.
-        n_features = X.shape[1]
-        for n in range(rows.size):
-            x = X[rows[n]]
-            for j in range(n_features):
-                XT[j, n] = x[j]
-
-    @jit
-    def sparse_forward(XT, W, idx, indptr, cols, row_start, row_stop, ZT):
-        # ZT = (X @ W).T over the kept weights of rows [row_start, row_stop),
-        # W flat, ``idx`` the kept weights in row-major order.
+    def sparse_forward(XT, W, idx, indptr, cols, ZT):
+        # ZT = (X @ W).T over the kept weights, W flat, ``idx`` the kept weights
+        # in row-major order (row r's are idx[indptr[r]:indptr[r + 1]]).
         ZT[:] = 0
         n_batch = XT.shape[1]
-        for r in range(row_start, row_stop):
+        for r in range(indptr.size - 1):
             x = XT[r]
             for k in range(indptr[r], indptr[r + 1]):
                 w = W[idx[k]]
@@ -156,10 +147,10 @@ def _build():
     # The one reduction: reassociating the sum lets it vectorize (the sum order
     # differs from BLAS's anyway).
     @njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
-    def sparse_gradient(XT, DT, indptr, cols, row_start, row_stop, out):
-        # out[k] = XT[r] . DT[cols[k]] for the kept weights k of rows r.
+    def sparse_gradient(XT, DT, indptr, cols, out):
+        # out[k] = XT[r] . DT[cols[k]] for each kept weight k, of row r.
         n_batch = XT.shape[1]
-        for r in range(row_start, row_stop):
+        for r in range(indptr.size - 1):
             x = XT[r]
             for k in range(indptr[r], indptr[r + 1]):
                 d = DT[cols[k]]
@@ -171,7 +162,6 @@ def _build():
     return {
         "bias_relu": bias_relu,
         "bias_relu_rows": bias_relu_rows,
-        "gather_t": gather_t,
         "sparse_forward": sparse_forward,
         "sparse_gradient": sparse_gradient,
         "adam": adam,
@@ -214,38 +204,6 @@ def numba_available():
     return compiled() is not None
 
 
-_EXECUTOR = None  # one worker thread, for the second half of a product
-
-
-def _in_parallel(kernel, first, second):
-    """Run ``kernel(*first)`` here and ``kernel(*second)`` on the worker thread.
-
-    The kernels release the GIL, so both halves run at once.
-    """
-    global _EXECUTOR
-    if _EXECUTOR is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="skprune")
-    future = _EXECUTOR.submit(kernel, *second)
-    try:
-        kernel(*first)
-    finally:
-        future.result()
-
-
-def parallel_allowed():
-    """True if the BLAS may use two threads or more right now.
-
-    The sparse products then use two threads as well; under a ``threadpoolctl``
-    limit of one thread (as joblib sets in its workers) they use one.
-    """
-    from threadpoolctl import threadpool_info
-
-    counts = [info["num_threads"] for info in threadpool_info()]
-    return bool(counts) and min(counts) >= 2
-
-
 class SparseInputLayer:
     """The input layer's two products over its kept weights only.
 
@@ -255,8 +213,7 @@ class SparseInputLayer:
     computed for the kept weights only: work in proportion to what is left of
     the layer. The minibatch is gathered transposed, one row per feature, so that
     both products run over contiguous rows; the gradient comes out packed, one
-    value per kept weight, as the optimizer stores it. Each product may run in
-    two halves on two threads.
+    value per kept weight, as the optimizer stores it.
 
     Parameters
     ----------
@@ -269,12 +226,9 @@ class SparseInputLayer:
         them in place).
     index : ndarray of int
         The kept weights' flat positions in ``coef``, ascending.
-    parallel : bool, default=False
-        Run each product in two halves on two threads (see
-        :func:`parallel_allowed`).
     """
 
-    def __init__(self, kernels, X, coef, index, parallel=False):
+    def __init__(self, kernels, X, coef, index):
         fan_in, fan_out = coef.shape
         self.kernels = kernels
         self.X = X
@@ -284,10 +238,6 @@ class SparseInputLayer:
         counts = np.bincount(index // fan_out, minlength=fan_in)
         self.indptr = np.zeros(fan_in + 1, dtype=np.intp)
         np.cumsum(counts, out=self.indptr[1:])
-        # Rows split so that both halves hold about as many kept weights.
-        middle = int(np.searchsorted(self.indptr, index.size // 2))
-        self.halves = [(0, middle), (middle, fan_in)]
-        self.parallel = parallel
         self.XT = None
 
     def matches(self, coef, index):
@@ -295,35 +245,22 @@ class SparseInputLayer:
         return coef is self.coef and index is self.index
 
     def load(self, rows):
-        """Gather the minibatch ``X[rows]``, transposed (one thread: two would
-        share the cache lines they write)."""
+        """Gather the minibatch ``X[rows]``, transposed (NumPy's copy of the
+        transposed view beat a plain compiled loop)."""
         self.XT = np.empty((self.X.shape[1], rows.size), dtype=self.coef.dtype)
-        self.kernels["gather_t"](self.X, rows, self.XT)
+        np.copyto(self.XT, self.X[rows].T)
 
     def product(self):
         """``X[rows] @ coef`` of shape (n_batch, fan_out), as a transposed view."""
-        shape = (self.coef.shape[1], self.XT.shape[1])
-        ZT = np.empty(shape, dtype=self.coef.dtype)
-        forward = self.kernels["sparse_forward"]
-        common = (self.XT, self.coef.reshape(-1), self.index, self.indptr, self.cols)
-        if self.parallel:
-            other = np.empty_like(ZT)
-            (a, b), (c, d) = self.halves
-            _in_parallel(forward, (*common, a, b, ZT), (*common, c, d, other))
-            ZT += other
-        else:
-            forward(*common, 0, self.indptr.size - 1, ZT)
+        ZT = np.empty((self.coef.shape[1], self.XT.shape[1]), dtype=self.coef.dtype)
+        self.kernels["sparse_forward"](
+            self.XT, self.coef.reshape(-1), self.index, self.indptr, self.cols, ZT
+        )
         return ZT.T
 
     def gradient(self, delta):
         """``(X[rows].T @ delta)`` at the kept weights, packed."""
         DT = np.ascontiguousarray(delta.T)  # a view when delta is F-ordered
         out = np.empty(self.index.size, dtype=self.coef.dtype)
-        gradient = self.kernels["sparse_gradient"]
-        common = (self.XT, DT, self.indptr, self.cols)
-        if self.parallel:
-            (a, b), (c, d) = self.halves
-            _in_parallel(gradient, (*common, a, b, out), (*common, c, d, out))
-        else:
-            gradient(*common, 0, self.indptr.size - 1, out)
+        self.kernels["sparse_gradient"](self.XT, DT, self.indptr, self.cols, out)
         return out

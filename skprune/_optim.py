@@ -17,7 +17,7 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
 from ._core import loss_and_gradients
-from ._kernels import SparseInputLayer, compiled, parallel_allowed, use_kernels
+from ._kernels import SparseInputLayer, compiled, use_kernels
 
 
 class DivergenceError(FloatingPointError):
@@ -478,8 +478,7 @@ def _sparse_input_layer(kernels, X, state, optimizer, current):
         return None
     if current is not None and current.matches(state.coefs[0], index):
         return current
-    parallel = current.parallel if current is not None else parallel_allowed()
-    return SparseInputLayer(kernels, X, state.coefs[0], index, parallel)
+    return SparseInputLayer(kernels, X, state.coefs[0], index)
 
 
 def run_stochastic(

@@ -6,7 +6,6 @@ import sys
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
-from threadpoolctl import threadpool_limits
 
 from skprune import PrunedMLPClassifier, _kernels, _optim
 from skprune._optim import Adam
@@ -95,8 +94,7 @@ def test_without_numba_the_numpy_code_runs(monkeypatch, digits):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("parallel", [False, True])
-def test_sparse_input_layer_products(dtype, parallel):
+def test_sparse_input_layer_products(dtype):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((50, 30)).astype(dtype)
     W = rng.standard_normal((30, 8)).astype(dtype)
@@ -104,7 +102,7 @@ def test_sparse_input_layer_products(dtype, parallel):
     mask[3] = False  # an input with no weight left
     W *= mask
     index = np.flatnonzero(mask)
-    layer = _kernels.SparseInputLayer(_kernels.compiled(), X, W, index, parallel)
+    layer = _kernels.SparseInputLayer(_kernels.compiled(), X, W, index)
     rows = rng.permutation(50)[:17]
     layer.load(rows)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
@@ -142,9 +140,3 @@ def test_sparse_input_layer_trains_like_dense_products(monkeypatch, digits):
         sparse.predict_proba(X), dense.predict_proba(X), rtol=1e-3, atol=1e-4
     )
     assert sparse.sparsity_ == dense.sparsity_
-
-
-def test_sparse_input_layer_follows_the_blas_thread_limit():
-    # joblib's workers limit the BLAS to one thread: so do the sparse products.
-    with threadpool_limits(1):
-        assert not _kernels.parallel_allowed()
