@@ -38,12 +38,9 @@ MIN_WEIGHTS = 50_000
 _KERNELS = None  # the compiled functions, once built; False if numba is missing
 
 
-def _build():
-    """Compile (or load from numba's cache) the kernels; None without numba."""
-    try:
-        from numba import njit
-    except ImportError:
-        return None
+def _build(cache=True):
+    """The kernels, compiled on first call (or loaded from numba's disk cache)."""
+    from numba import njit
 
     # Serial loops: LLVM vectorizes them (``error_model="numpy"`` lets it, by
     # giving division NumPy's semantics instead of raising), which makes one
@@ -51,7 +48,7 @@ def _build():
     # No parallel loops: numba's OpenMP layer spins between parallel regions and
     # starves the BLAS threads that run next, and splitting the sparse products
     # over a second thread measured no faster (the BLAS threads hold the cores).
-    jit = njit(cache=True, nogil=True, error_model="numpy")
+    jit = njit(cache=cache, nogil=True, error_model="numpy")
 
     # Each kernel updates ``p`` (flat) in place. ``g`` is the data gradient, to
     # which ``l2 * p`` is added; ``mask`` (or None) multiplies the result. The
@@ -146,7 +143,7 @@ def _build():
 
     # The one reduction: reassociating the sum lets it vectorize (the sum order
     # differs from BLAS's anyway).
-    @njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
+    @njit(cache=cache, nogil=True, error_model="numpy", fastmath=True)
     def sparse_gradient(XT, DT, indptr, cols, out):
         # out[k] = XT[r] . DT[cols[k]] for each kept weight k, of row r.
         n_batch = XT.shape[1]
@@ -195,7 +192,12 @@ def compiled():
     """The compiled kernels (a dict by name), or None without numba."""
     global _KERNELS
     if _KERNELS is None:
-        _KERNELS = _build() or False
+        try:
+            _KERNELS = _build()
+        except ImportError:
+            _KERNELS = False
+        except RuntimeError:  # numba found no writable place for its cache
+            _KERNELS = _build(cache=False)
     return _KERNELS or None
 
 

@@ -140,3 +140,19 @@ def test_sparse_input_layer_trains_like_dense_products(monkeypatch, digits):
         sparse.predict_proba(X), dense.predict_proba(X), rtol=1e-3, atol=1e-4
     )
     assert sparse.sparsity_ == dense.sparsity_
+
+
+def test_kernels_compile_without_a_disk_cache(monkeypatch):
+    # numba raises RuntimeError when it finds nowhere to write its cache: the
+    # kernels are then compiled for this process only.
+    build = _kernels._build
+
+    def no_cache_location(cache=True):
+        if cache:
+            raise RuntimeError("cannot cache function: no locator available")
+        return build(cache=False)
+
+    monkeypatch.setattr(_kernels, "_KERNELS", None)
+    monkeypatch.setattr(_kernels, "_build", no_cache_location)
+    kernels = _kernels.compiled()
+    assert kernels is not None and "adam" in kernels
