@@ -7,11 +7,13 @@ its defaults (float64 on float64 input). Reports the median of each and the rati
 With numba installed (the ``fast`` extra) the default rows use the fused kernels,
 and one more row shows the NumPy-only code (``SKPRUNE_NUMBA=0``) in the same run.
 With ``--profile``, also a cProfile of one skprune fit and the time of the matrix
-products alone (the five products of one minibatch's forward and backward pass,
+products alone (the eight products of one minibatch's forward and backward pass,
 repeated for every minibatch of the fit, in float32 and float64): the floor that
-any implementation built on NumPy's BLAS calls pays.
+any implementation built on NumPy's BLAS calls pays. With ``--long-epochs N``,
+also fits of N epochs at sparsity 0 and 0.98 (with and without numba), where the
+sparse input layer of the ``fast`` extra has time to pay.
 
-    python benchmarks/bench_fit.py [--repeats 5] [--profile]
+    python benchmarks/bench_fit.py [--repeats 5] [--profile] [--long-epochs 20]
 """
 
 import argparse
@@ -91,6 +93,43 @@ def first_use_overhead():
     return cold, warm
 
 
+def alternate(candidates, X, y, repeats):
+    """Median-ready fit times per candidate, measured in alternation."""
+    times = {name: [] for name in candidates}
+    # One untimed warm-up each (it also compiles or loads the numba kernels),
+    # then alternate so that machine noise hits all.
+    for make, setting in candidates.values():
+        os.environ["SKPRUNE_NUMBA"] = setting
+        make().fit(X[:1000], y[:1000])
+    for _ in range(repeats):
+        for name, (make, setting) in candidates.items():
+            os.environ["SKPRUNE_NUMBA"] = setting
+            seconds, _ = timed(make().fit, X, y)
+            times[name].append(seconds)
+    os.environ.pop("SKPRUNE_NUMBA")
+    return times
+
+
+def table(times):
+    base = np.median(times["MLPClassifier"])
+    rows = []
+    for name, values in times.items():
+        med = np.median(values)
+        rows.append(
+            [
+                name,
+                f"{med:.3f}",
+                f"{min(values):.3f}",
+                f"{max(values):.3f}",
+                f"{base / med:.2f}x",
+            ]
+        )
+    return markdown_table(
+        ["estimator", "median fit (s)", "min", "max", "speed-up vs MLPClassifier"],
+        rows,
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -99,6 +138,12 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument(
         "--profile", action="store_true", help="print a cProfile of one skprune fit"
+    )
+    parser.add_argument(
+        "--long-epochs",
+        type=int,
+        default=0,
+        help="also time fits of this many epochs at sparsity 0 and 0.98",
     )
     args = parser.parse_args(argv)
 
@@ -126,19 +171,8 @@ def main(argv=None):
             lambda: PrunedMLPClassifier(**common),
             "0",
         )
-    times = {name: [] for name in candidates}
     warnings.simplefilter("ignore", ConvergenceWarning)
-    # One untimed warm-up each (it also compiles or loads the numba kernels),
-    # then alternate so that machine noise hits all.
-    for make, setting in candidates.values():
-        os.environ["SKPRUNE_NUMBA"] = setting
-        make().fit(X[:1000], y[:1000])
-    for _ in range(args.repeats):
-        for name, (make, setting) in candidates.items():
-            os.environ["SKPRUNE_NUMBA"] = setting
-            seconds, model = timed(make().fit, X, y)
-            times[name].append(seconds)
-    os.environ.pop("SKPRUNE_NUMBA")
+    times = alternate(candidates, X, y, args.repeats)
 
     print(environment())
     print(versions())
@@ -147,8 +181,8 @@ def main(argv=None):
 
         cold, warm = first_use_overhead()
         print(
-            f"numba {numba.__version__}: optimizer steps and relu layers fused "
-            "(the fast extra); the NumPy-only row runs with SKPRUNE_NUMBA=0.\n"
+            f"numba {numba.__version__}: fused kernels (the fast extra); the "
+            "NumPy-only rows run with SKPRUNE_NUMBA=0.\n"
             f"First fit in a new process costs {cold:.2f} s more when the kernels "
             f"compile (empty cache), {warm:.2f} s when they load from the cache "
             "(excluded from the times below: every estimator gets a warm-up fit)"
@@ -159,25 +193,33 @@ def main(argv=None):
         f"data: {X.shape[0]}x{X.shape[1]} float64, 10 classes; hidden (300, 100); "
         f"{args.epochs} epochs, adam, batch 200; {args.repeats} alternating runs\n"
     )
-    base = np.median(times["MLPClassifier"])
-    rows = []
-    for name, values in times.items():
-        med = np.median(values)
-        rows.append(
-            [
-                name,
-                f"{med:.3f}",
-                f"{min(values):.3f}",
-                f"{max(values):.3f}",
-                f"{base / med:.2f}x",
-            ]
+    print(table(times))
+
+    if args.long_epochs:
+        long = dict(common, max_iter=args.long_epochs)
+        candidates = {"MLPClassifier": (lambda: MLPClassifier(**long), "")}
+        for sparsity in (0, 0.98):
+            candidates[f"PrunedMLPClassifier (sparsity={sparsity})"] = (
+                lambda sparsity=sparsity: PrunedMLPClassifier(
+                    sparsity=sparsity, **long
+                ),
+                "",
+            )
+            if numba_available():
+                candidates[f"PrunedMLPClassifier (sparsity={sparsity}), NumPy only"] = (
+                    lambda sparsity=sparsity: PrunedMLPClassifier(
+                        sparsity=sparsity, **long
+                    ),
+                    "0",
+                )
+        times = alternate(candidates, X, y, args.repeats)
+        print(
+            f"\nLonger training: {args.long_epochs} epochs, same data and network, "
+            f"{args.repeats} alternating runs. At sparsity=0.98 the input layer "
+            "keeps 2 % of its weights for most of the fit; with numba its "
+            "products then run over those weights only.\n"
         )
-    print(
-        markdown_table(
-            ["estimator", "median fit (s)", "min", "max", "speed-up vs MLPClassifier"],
-            rows,
-        )
-    )
+        print(table(times))
 
     if args.profile:
         profiler = cProfile.Profile()
