@@ -152,7 +152,7 @@ def forward(
         if i < last and fused and Z.flags.c_contiguous:
             kernels["bias_relu"](Z, intercept)
         elif i < last and fused and Z.T.flags.c_contiguous:
-            kernels["bias_relu_rows"](Z.T, intercept, None)
+            kernels["bias_relu_rows"](Z.T, intercept)
         elif i < last:
             Z += intercept
             hidden(Z)

@@ -57,28 +57,40 @@ def _build(cache=True):
     # ``packed`` (``g[k]``, as the sparse input layer computes it). Scalars come
     # in the arrays' dtype, so float32 stays float32 throughout.
 
+    # One weight's step, shared by the dense and the kept-weight loops below.
+    step = njit(inline="always", error_model="numpy")
+
+    @step
+    def adam_one(pi, gi, mi, vi, b1, c1, b2, c2, eps, neg_lr):
+        mi = mi * b1 + gi * c1
+        vi = vi * b2 + (gi * gi) * c2
+        return mi, vi, pi + (mi / (np.sqrt(vi) + eps)) * neg_lr
+
+    @step
+    def sgd_one(pi, gi, vi, mu, lr, nesterov):
+        vi = vi * mu - gi * lr
+        if nesterov:
+            return vi, pi + (vi * mu - lr * gi)
+        return vi, pi + vi
+
     @jit
     def adam(p, g, mask, m, v, l2, b1, c1, b2, c2, eps, neg_lr):
         for i in range(p.size):
             gi = g[i] + l2 * p[i]
             if mask is not None:
                 gi = gi * mask[i]
-            mi = m[i] * b1 + gi * c1
-            vi = v[i] * b2 + (gi * gi) * c2
-            m[i] = mi
-            v[i] = vi
-            p[i] = p[i] + (mi / (np.sqrt(vi) + eps)) * neg_lr
+            m[i], v[i], p[i] = adam_one(
+                p[i], gi, m[i], v[i], b1, c1, b2, c2, eps, neg_lr
+            )
 
     @jit
     def adam_kept(p, g, idx, packed, m, v, l2, b1, c1, b2, c2, eps, neg_lr):
         for k in range(idx.size):
             i = idx[k]
             gi = (g[k] if packed else g[i]) + l2 * p[i]
-            mk = m[k] * b1 + gi * c1
-            vk = v[k] * b2 + (gi * gi) * c2
-            m[k] = mk
-            v[k] = vk
-            p[i] = p[i] + (mk / (np.sqrt(vk) + eps)) * neg_lr
+            m[k], v[k], p[i] = adam_one(
+                p[i], gi, m[k], v[k], b1, c1, b2, c2, eps, neg_lr
+            )
 
     @jit
     def sgd(p, g, mask, vel, l2, mu, lr, nesterov):
@@ -86,46 +98,34 @@ def _build(cache=True):
             gi = g[i] + l2 * p[i]
             if mask is not None:
                 gi = gi * mask[i]
-            vi = vel[i] * mu - gi * lr
-            vel[i] = vi
-            if nesterov:
-                p[i] = p[i] + (vi * mu - lr * gi)
-            else:
-                p[i] = p[i] + vi
+            vel[i], p[i] = sgd_one(p[i], gi, vel[i], mu, lr, nesterov)
 
     @jit
     def sgd_kept(p, g, idx, packed, vel, l2, mu, lr, nesterov):
         for k in range(idx.size):
             i = idx[k]
             gi = (g[k] if packed else g[i]) + l2 * p[i]
-            vk = vel[k] * mu - gi * lr
-            vel[k] = vk
-            if nesterov:
-                p[i] = p[i] + (vk * mu - lr * gi)
-            else:
-                p[i] = p[i] + vk
+            vel[k], p[i] = sgd_one(p[i], gi, vel[k], mu, lr, nesterov)
+
+    @step
+    def relu_one(z):
+        # maximum(z, 0) as NumPy computes it (NaN and -0.0 kept).
+        return z if (z >= 0 or z != z) else 0
 
     @jit
     def bias_relu(Z, b):
-        # Z = maximum(Z + b, 0) as NumPy computes it (NaN and -0.0 kept).
-        n_rows, n_cols = Z.shape
-        for r in range(n_rows):
-            for j in range(n_cols):
-                z = Z[r, j] + b[j]
-                Z[r, j] = z if (z >= 0 or z != z) else 0
+        # Z = relu(Z + b), one bias per column.
+        for r in range(Z.shape[0]):
+            for j in range(Z.shape[1]):
+                Z[r, j] = relu_one(Z[r, j] + b[j])
 
     @jit
-    def bias_relu_rows(ZT, b, other):
-        # The transposed layout of the sparse input layer: ZT is (fan_out,
-        # n_batch), ``other`` (or None) a second partial product to add.
-        n_rows, n_cols = ZT.shape
-        for j in range(n_rows):
-            for r in range(n_cols):
-                z = ZT[j, r]
-                if other is not None:
-                    z = z + other[j, r]
-                z = z + b[j]
-                ZT[j, r] = z if (z >= 0 or z != z) else 0
+    def bias_relu_rows(ZT, b):
+        # The same in the sparse input layer's transposed layout, (fan_out,
+        # n_batch): one bias per row.
+        for j in range(ZT.shape[0]):
+            for r in range(ZT.shape[1]):
+                ZT[j, r] = relu_one(ZT[j, r] + b[j])
 
     @jit
     def sparse_forward(XT, W, idx, indptr, cols, ZT):
