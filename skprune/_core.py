@@ -269,13 +269,15 @@ def loss_and_gradients(
         delta *= sample_weight[:, np.newaxis]
     delta /= denom
     derivative = DERIVATIVES[activation]
+    fused = kernels is not None and activation == "relu"
     n_layers = len(coefs)
     coef_grads = [None] * n_layers
     intercept_grads = [None] * n_layers
+    bias_grad = delta.sum(axis=0)
     for i in range(n_layers - 1, -1, -1):
+        intercept_grads[i] = bias_grad
         if i == 0 and first_layer is not None:
             coef_grads[0] = first_layer.gradient(delta)
-            intercept_grads[0] = delta.sum(axis=0)
             break
         grad = np.asarray(activations[i].T @ delta)
         if alpha and penalty_gradient:
@@ -283,15 +285,21 @@ def loss_and_gradients(
         if masks is not None and masks[i] is not None:
             grad *= masks[i]
         coef_grads[i] = grad
-        intercept_grads[i] = delta.sum(axis=0)
+        if i == 0:
+            break
         if i == 1 and first_layer is not None:
             # Transposed product: the first layer reads delta.T row by row, and
             # the derivative then meets an activation of the same layout.
             delta = (coefs[1] @ delta.T).T
-            derivative(activations[1], delta)
-        elif i > 0:
+        else:
             delta = delta @ coefs[i].T
+        if fused and delta.flags.c_contiguous and activations[i].flags.c_contiguous:
+            # The relu derivative and the bias gradient in one pass.
+            bias_grad = np.empty(delta.shape[1], dtype=delta.dtype)
+            kernels["relu_backward"](activations[i], delta, bias_grad)
+        else:
             derivative(activations[i], delta)
+            bias_grad = delta.sum(axis=0)
     return loss, coef_grads, intercept_grads
 
 

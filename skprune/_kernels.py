@@ -128,37 +128,75 @@ def _build(cache=True):
                 ZT[j, r] = relu_one(ZT[j, r] + b[j])
 
     @jit
-    def sparse_forward(XT, W, idx, indptr, cols, ZT):
-        # ZT = (X @ W).T over the kept weights, W flat, ``idx`` the kept weights
-        # in row-major order (row r's are idx[indptr[r]:indptr[r + 1]]).
-        ZT[:] = 0
-        n_batch = XT.shape[1]
-        for r in range(indptr.size - 1):
-            x = XT[r]
-            for k in range(indptr[r], indptr[r + 1]):
-                w = W[idx[k]]
-                z = ZT[cols[k]]
-                for n in range(n_batch):
-                    z[n] += w * x[n]
+    def relu_backward(A, delta, bias_grad):
+        # delta *= (A > 0) in place, and bias_grad = delta.sum(axis=0), in
+        # NumPy's order (rows added one after another, from zero).
+        bias_grad[:] = 0
+        for r in range(delta.shape[0]):
+            for j in range(delta.shape[1]):
+                delta[r, j] = delta[r, j] * (A[r, j] > 0)  # (kept in delta's dtype)
+                bias_grad[j] += delta[r, j]
 
-    # The one reduction: reassociating the sum lets it vectorize (the sum order
-    # differs from BLAS's anyway).
-    @njit(cache=cache, nogil=True, error_model="numpy", fastmath=True)
+    # The sparse input layer's products run through the kept weights four at a
+    # time, so that each pass over a minibatch row does four weights' work (the
+    # rows come from L2 cache: loads, not arithmetic, set the pace). The sums are
+    # reassociated (fastmath lets the reduction vectorize); their order differs
+    # from BLAS's anyway, and is fixed, so results are reproducible.
+    fast = njit(cache=cache, nogil=True, error_model="numpy", fastmath=True)
+
+    @fast
+    def sparse_forward(XT, W, cidx, crows, cptr, ZT):
+        # ZT = (X @ W).T over the kept weights, W flat; column j's kept weights
+        # sit at W[cidx[cptr[j]:cptr[j + 1]]], in rows crows[cptr[j]:cptr[j + 1]].
+        n_batch = XT.shape[1]
+        for j in range(cptr.size - 1):
+            z = ZT[j]
+            z[:] = 0
+            start, end = cptr[j], cptr[j + 1]
+            fours = start + (end - start) // 4 * 4
+            for k in range(start, fours, 4):
+                w0, w1 = W[cidx[k]], W[cidx[k + 1]]
+                w2, w3 = W[cidx[k + 2]], W[cidx[k + 3]]
+                x0, x1 = XT[crows[k]], XT[crows[k + 1]]
+                x2, x3 = XT[crows[k + 2]], XT[crows[k + 3]]
+                for n in range(n_batch):
+                    z[n] += (w0 * x0[n] + w1 * x1[n]) + (w2 * x2[n] + w3 * x3[n])
+            for k in range(fours, end):
+                w0, x0 = W[cidx[k]], XT[crows[k]]
+                for n in range(n_batch):
+                    z[n] += w0 * x0[n]
+
+    @fast
     def sparse_gradient(XT, DT, indptr, cols, out):
-        # out[k] = XT[r] . DT[cols[k]] for each kept weight k, of row r.
+        # out[k] = XT[r] . DT[cols[k]] for each kept weight k, of row r (the
+        # kept weights in row-major order: row r's are indptr[r]:indptr[r + 1]).
         n_batch = XT.shape[1]
         for r in range(indptr.size - 1):
             x = XT[r]
-            for k in range(indptr[r], indptr[r + 1]):
-                d = DT[cols[k]]
-                total = x[0] - x[0]  # zero in the data's dtype (x is finite)
+            zero = x[0] - x[0]  # in the data's dtype (x is finite)
+            start, end = indptr[r], indptr[r + 1]
+            fours = start + (end - start) // 4 * 4
+            for k in range(start, fours, 4):
+                d0, d1 = DT[cols[k]], DT[cols[k + 1]]
+                d2, d3 = DT[cols[k + 2]], DT[cols[k + 3]]
+                t0 = t1 = t2 = t3 = zero
                 for n in range(n_batch):
-                    total += x[n] * d[n]
-                out[k] = total
+                    t0 += x[n] * d0[n]
+                    t1 += x[n] * d1[n]
+                    t2 += x[n] * d2[n]
+                    t3 += x[n] * d3[n]
+                out[k], out[k + 1], out[k + 2], out[k + 3] = t0, t1, t2, t3
+            for k in range(fours, end):
+                d0 = DT[cols[k]]
+                t0 = zero
+                for n in range(n_batch):
+                    t0 += x[n] * d0[n]
+                out[k] = t0
 
     return {
         "bias_relu": bias_relu,
         "bias_relu_rows": bias_relu_rows,
+        "relu_backward": relu_backward,
         "sparse_forward": sparse_forward,
         "sparse_gradient": sparse_gradient,
         "adam": adam,
@@ -236,10 +274,12 @@ class SparseInputLayer:
         self.X = X
         self.coef = coef
         self.index = index
-        self.cols = index % fan_out
-        counts = np.bincount(index // fan_out, minlength=fan_in)
-        self.indptr = np.zeros(fan_in + 1, dtype=np.intp)
-        np.cumsum(counts, out=self.indptr[1:])
+        rows, self.cols = np.divmod(index, fan_out)
+        self.indptr = _pointers(rows, fan_in)
+        # The same weights by column, for the forward product.
+        order = np.argsort(self.cols, kind="stable")
+        self.cindex, self.crows = index[order], rows[order]
+        self.cptr = _pointers(self.cols, fan_out)
         self.XT = None
 
     def matches(self, coef, index):
@@ -256,7 +296,7 @@ class SparseInputLayer:
         """``X[rows] @ coef`` of shape (n_batch, fan_out), as a transposed view."""
         ZT = np.empty((self.coef.shape[1], self.XT.shape[1]), dtype=self.coef.dtype)
         self.kernels["sparse_forward"](
-            self.XT, self.coef.reshape(-1), self.index, self.indptr, self.cols, ZT
+            self.XT, self.coef.reshape(-1), self.cindex, self.crows, self.cptr, ZT
         )
         return ZT.T
 
@@ -266,3 +306,10 @@ class SparseInputLayer:
         out = np.empty(self.index.size, dtype=self.coef.dtype)
         self.kernels["sparse_gradient"](self.XT, DT, self.indptr, self.cols, out)
         return out
+
+
+def _pointers(groups, n_groups):
+    """CSR-style pointers of sorted group labels: group g is ptr[g]:ptr[g + 1]."""
+    ptr = np.zeros(n_groups + 1, dtype=np.intp)
+    np.cumsum(np.bincount(groups, minlength=n_groups), out=ptr[1:])
+    return ptr

@@ -243,7 +243,7 @@ def compute_masks(scores, masks, n_prune, connect=False):
             new_masks[i] = mask
             alive = None if mask is None else mask.any(axis=1)
             continue
-        key = np.asarray(score).ravel()[kept].astype(np.float64)
+        key = np.asarray(score).ravel()[kept].astype(np.float64, copy=False)
         spread = np.ptp(key) + 1.0 if key.size else 1.0
         if alive is not None and not alive.all():
             # Useless weights rank below every useful one, keeping their order.
@@ -262,7 +262,8 @@ def compute_masks(scores, masks, n_prune, connect=False):
             if n_more < kept.size:
                 # argpartition puts the n_more lowest keys first: exactly those go.
                 order = np.argpartition(key, n_more - 1)
-                keep[kept[order[n_more:]]] = True
+                keep[kept] = True
+                keep[kept[order[:n_more]]] = False
             new_masks[i] = keep.reshape(score.shape)
         current = new_masks[i]
         alive = None if current is None else current.any(axis=1)
