@@ -6,7 +6,8 @@ minibatch's forward pass. With `numba <https://numba.pydata.org>`_ installed (th
 ``fast`` extra: ``pip install "skprune[fast]"``) the step runs as one fused,
 vectorized loop instead: the L2 term, the mask or the kept-weight index, the
 moments and the weight update in a single pass. A hidden relu layer likewise
-adds its bias and clips in one pass. These kernels perform the same
+adds its bias and clips in one pass, and on the way back applies its derivative
+and sums its bias gradient in one pass. These kernels perform the same
 floating-point operations, in the same order and the same precision, as the
 NumPy code in ``_optim`` and ``_core``, so both give the same bits
 (``tests/test_kernels.py`` checks it).

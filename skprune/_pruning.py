@@ -338,7 +338,10 @@ def unit_masks(units_scores, masks, n_prune, shapes):
 def layer_sparsity(masks, coefs):
     """Fraction of pruned weights in each layer."""
     return np.array(
-        [0.0 if m is None else 1.0 - m.sum() / m.size for m, c in zip(masks, coefs)]
+        [
+            0.0 if m is None else 1.0 - np.count_nonzero(m) / m.size
+            for m, c in zip(masks, coefs)
+        ]
     )
 
 
