@@ -138,12 +138,18 @@ def _build(cache=True):
                 delta[r, j] = delta[r, j] * (A[r, j] > 0)  # (kept in delta's dtype)
                 bias_grad[j] += delta[r, j]
 
-    # The sparse input layer's products run through the kept weights four at a
-    # time, so that each pass over a minibatch row does four weights' work (the
+    # The sparse input layer's products run through the kept weights eight at a
+    # time, so that each pass over a minibatch row does eight weights' work (the
     # rows come from L2 cache: loads, not arithmetic, set the pace). The sums are
     # reassociated (fastmath lets the reduction vectorize); their order differs
     # from BLAS's anyway, and is fixed, so results are reproducible.
     fast = njit(cache=cache, nogil=True, error_model="numpy", fastmath=True)
+
+    @step
+    def take8(A, idx, k):
+        # A[idx[k]], ..., A[idx[k + 7]]: eight values of a vector, or eight rows.
+        i = idx[k : k + 8]
+        return A[i[0]], A[i[1]], A[i[2]], A[i[3]], A[i[4]], A[i[5]], A[i[6]], A[i[7]]
 
     @fast
     def sparse_forward(XT, W, cidx, crows, cptr, ZT):
@@ -154,15 +160,15 @@ def _build(cache=True):
             z = ZT[j]
             z[:] = 0
             start, end = cptr[j], cptr[j + 1]
-            fours = start + (end - start) // 4 * 4
-            for k in range(start, fours, 4):
-                w0, w1 = W[cidx[k]], W[cidx[k + 1]]
-                w2, w3 = W[cidx[k + 2]], W[cidx[k + 3]]
-                x0, x1 = XT[crows[k]], XT[crows[k + 1]]
-                x2, x3 = XT[crows[k + 2]], XT[crows[k + 3]]
+            eights = start + (end - start) // 8 * 8
+            for k in range(start, eights, 8):
+                w0, w1, w2, w3, w4, w5, w6, w7 = take8(W, cidx, k)
+                x0, x1, x2, x3, x4, x5, x6, x7 = take8(XT, crows, k)
                 for n in range(n_batch):
-                    z[n] += (w0 * x0[n] + w1 * x1[n]) + (w2 * x2[n] + w3 * x3[n])
-            for k in range(fours, end):
+                    z[n] += ((w0 * x0[n] + w1 * x1[n]) + (w2 * x2[n] + w3 * x3[n])) + (
+                        (w4 * x4[n] + w5 * x5[n]) + (w6 * x6[n] + w7 * x7[n])
+                    )
+            for k in range(eights, end):
                 w0, x0 = W[cidx[k]], XT[crows[k]]
                 for n in range(n_batch):
                     z[n] += w0 * x0[n]
@@ -176,18 +182,21 @@ def _build(cache=True):
             x = XT[r]
             zero = x[0] - x[0]  # in the data's dtype (x is finite)
             start, end = indptr[r], indptr[r + 1]
-            fours = start + (end - start) // 4 * 4
-            for k in range(start, fours, 4):
-                d0, d1 = DT[cols[k]], DT[cols[k + 1]]
-                d2, d3 = DT[cols[k + 2]], DT[cols[k + 3]]
-                t0 = t1 = t2 = t3 = zero
+            eights = start + (end - start) // 8 * 8
+            for k in range(start, eights, 8):
+                d0, d1, d2, d3, d4, d5, d6, d7 = take8(DT, cols, k)
+                t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = zero
                 for n in range(n_batch):
                     t0 += x[n] * d0[n]
                     t1 += x[n] * d1[n]
                     t2 += x[n] * d2[n]
                     t3 += x[n] * d3[n]
-                out[k], out[k + 1], out[k + 2], out[k + 3] = t0, t1, t2, t3
-            for k in range(fours, end):
+                    t4 += x[n] * d4[n]
+                    t5 += x[n] * d5[n]
+                    t6 += x[n] * d6[n]
+                    t7 += x[n] * d7[n]
+                out[k : k + 8] = t0, t1, t2, t3, t4, t5, t6, t7
+            for k in range(eights, end):
                 d0 = DT[cols[k]]
                 t0 = zero
                 for n in range(n_batch):
