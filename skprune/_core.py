@@ -147,6 +147,11 @@ def forward(
     for i, (coef, intercept) in enumerate(zip(coefs, intercepts)):
         if i == 0 and first_layer is not None:
             Z = first_layer.product()
+        elif i == last and isinstance(activations[-1], np.ndarray):
+            # The output comes out transposed (column-major): the softmax and
+            # the loss then reduce each row over contiguous columns, several
+            # times faster than along rows of a few outputs.
+            Z = (coef.T @ activations[-1].T).T
         else:
             Z = np.asarray(activations[-1] @ coef)
         if i < last and fused and Z.flags.c_contiguous:
