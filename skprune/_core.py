@@ -258,6 +258,11 @@ def loss_and_gradients(
     coef_grads : list of ndarray
     intercept_grads : list of ndarray
     """
+    if first_layer is not None and penalty_gradient and alpha:
+        raise ValueError(
+            "first_layer computes a packed gradient without the L2 term: pass "
+            "penalty_gradient=False and let the optimizer add it."
+        )
     activations = forward(
         X, coefs, intercepts, activation, out_activation, kernels, first_layer
     )

@@ -8,6 +8,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 from skprune import PrunedMLPClassifier, _kernels, _optim
+from skprune._core import loss_and_gradients
 from skprune._optim import Adam
 
 numba = pytest.importorskip("numba")
@@ -116,6 +117,29 @@ def test_sparse_input_layer_products(dtype):
     # The optimizer updates the weights in place: the next product sees them.
     W.reshape(-1)[index] *= 2
     np.testing.assert_allclose(layer.product(), X[rows] @ W, rtol=rtol, atol=rtol)
+
+
+def test_sparse_input_layer_refuses_a_gradient_without_its_penalty():
+    # Its packed gradient has no L2 term: the optimizer must add it.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 6))
+    coefs = [rng.standard_normal((6, 4)), rng.standard_normal((4, 3))]
+    intercepts = [np.zeros(4), np.zeros(3)]
+    index = np.flatnonzero(rng.random(24) < 0.5)
+    layer = _kernels.SparseInputLayer(_kernels.compiled(), X, coefs[0], index)
+    layer.load(np.arange(20))
+    with pytest.raises(ValueError, match="penalty_gradient=False"):
+        loss_and_gradients(
+            None,
+            np.eye(3)[np.arange(20) % 3],
+            coefs,
+            intercepts,
+            activation="relu",
+            out_activation="softmax",
+            alpha=1e-4,
+            denom=20.0,
+            first_layer=layer,
+        )
 
 
 def test_sparse_input_layer_trains_like_dense_products(monkeypatch, digits):
