@@ -1,6 +1,8 @@
 """The optional compiled kernels: the fused steps give the same bits as the NumPy
 code; the sparse input layer gives the same products, summed in another order."""
 
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -180,3 +182,31 @@ def test_kernels_compile_without_a_disk_cache(monkeypatch):
     monkeypatch.setattr(_kernels, "_build", no_cache_location)
     kernels = _kernels.compiled()
     assert kernels is not None and "adam" in kernels
+
+
+CACHE_PROBE = """
+import numpy as np
+from skprune import _kernels
+adam = _kernels.compiled()["adam"]
+x = np.zeros(4)
+adam(x, x, None, x.copy(), x.copy(), 0.0, 0.9, 0.1, 0.999, 0.001, 1e-8, -0.001)
+print(sum(adam.stats.cache_hits.values()), sum(adam.stats.cache_misses.values()))
+"""
+
+
+def test_kernels_load_from_the_disk_cache_in_a_new_process(tmp_path):
+    # A second process finds the first one's compiled kernels on disk instead of
+    # compiling them again (a kernel built as a closure would miss every time).
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", CACHE_PROBE],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        for _ in range(2)
+    ]
+    assert runs[0] == ["0", "1"]  # compiled, then saved
+    assert runs[1] == ["1", "0"]  # loaded
