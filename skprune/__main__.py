@@ -317,6 +317,10 @@ def _read_csv_stdlib(path, target):
     return X, _target_values(y, target, path)
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def _read_csv_pandas(path, target):
     import pandas as pd
 
@@ -338,9 +342,17 @@ def _read_csv_pandas(path, target):
         if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(
             values
         ):
-            numbers = pd.to_numeric(values, errors="coerce")
-            bad = np.flatnonzero(numbers.isna().to_numpy() & values.notna().to_numpy())
-            if bad.size or pd.api.types.is_bool_dtype(values):
+            # Like the csv engine: surrounding spaces do not count, and the
+            # missing-value words are missing values, not text.
+            values = values.map(_strip)
+            missing = values.map(
+                lambda v: isinstance(v, str) and v.lower() in _MISSING
+            ).to_numpy(dtype=bool)
+            numbers = pd.to_numeric(values.mask(missing), errors="coerce")
+            bad = np.flatnonzero(
+                numbers.isna().to_numpy() & values.notna().to_numpy() & ~missing
+            )
+            if bad.size or pd.api.types.is_bool_dtype(df[column]):
                 row = int(bad[0]) if bad.size else 0
                 raise _non_numeric(path, column, row + 1, str(values.iloc[row]))
             df[column] = numbers
@@ -350,7 +362,7 @@ def _read_csv_pandas(path, target):
         row, col = np.argwhere(~finite)[0]
         raise _missing_feature(path, features[col], int(row) + 1)
     y = df[target].to_numpy(dtype=object)
-    y = [None if (isinstance(v, float) and v != v) else v for v in y]
+    y = [None if (isinstance(v, float) and v != v) else _strip(v) for v in y]
     return X, _target_values(y, target, path)
 
 

@@ -214,6 +214,31 @@ def test_load_csv_reads_numbers_and_labels(tmp_path, engine):
     assert load_csv(path, "c", engine=engine)[1].dtype.kind == "i"
 
 
+PADDED_CSV = [
+    # (text, expected labels or an error pattern)
+    ("a, label\n1.0, x\n2.0,  y \n3, x\n", ["x", "y", "x"]),
+    ("a ,label\n 1 , 0\n2,  1\n", [0, 1]),
+    ("a,b, label\n1.0, NA ,x\n2.0,3,y\n", r"feature column 'b' .* missing"),
+    ("a, label\n1.0, x\n2.0, y\n3, NA\n", r"target column 'label' .* missing"),
+    ("a,b,label\n1,4,x\n2, oops ,y\n", r"not numeric \(data row 2: 'oops'\)"),
+]
+
+
+@pytest.mark.parametrize("text, expected", PADDED_CSV)
+def test_load_csv_engines_agree_on_padded_cells(tmp_path, text, expected):
+    """Spaces around a cell mean nothing to either engine."""
+    from skprune.__main__ import UsageError
+
+    pytest.importorskip("pandas")
+    path = write(tmp_path, text)
+    for engine in ENGINES:
+        if isinstance(expected, str):
+            with pytest.raises(UsageError, match=expected):
+                load_csv(path, "label", engine=engine)
+        else:
+            assert load_csv(path, "label", engine=engine)[1].tolist() == expected
+
+
 BAD_CSV = [
     ("a,b,label\n1,2,x\n3,4,y\n", "species", r"column 'species' not found in .*"),
     ("a,b,label\n1,2,x\n3,oops,y\n", "label", r"feature column 'b' .* not numeric"),
