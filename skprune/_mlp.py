@@ -688,7 +688,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         # partial_fit: one schedule epoch is the size of the call that laid out
         # the schedule, kept while the schedule runs.
         epoch_samples = X_train.shape[0]
-        resuming = incremental and bool(state.plan.get("targets"))
+        resuming = incremental and pruner.can_resume(state, self.max_iter)
         if resuming:
             epoch_samples = getattr(self, "_epoch_samples", epoch_samples)
         elif incremental:

@@ -515,6 +515,64 @@ class Pruner:
         return self.schedule.search
 
     # -- set-up ------------------------------------------------------------
+    def _settings(self, max_iter):
+        """The parameters a plan is laid out from."""
+        return {
+            "sparsity": self.sparsity,
+            "schedule": self.schedule_name,
+            "n_steps": self.n_steps,
+            "finetune_iter": self.finetune_iter,
+            "granularity": self.granularity,
+            "scope": self.scope,
+            "max_iter": max_iter,
+        }
+
+    def _plan_action(self, state, max_iter):
+        """How to go on from ``state.plan``: "resume", "retarget" or "new".
+
+        An unfinished plan laid out for the same settings is resumed; one that
+        differs in ``sparsity`` alone keeps its remaining rounds and aims them
+        at the new target. A plan saved without its settings is taken to match.
+        """
+        plan = state.plan
+        if not (plan and plan.get("targets")):
+            return "new"
+        settings = self._settings(max_iter)
+        saved = plan.get("settings", settings)
+        if saved == settings:
+            return "resume"
+        if (
+            not self.schedule.search
+            and {**saved, "sparsity": self.sparsity} == settings
+        ):
+            return "retarget"
+        return "new"
+
+    def can_resume(self, state, max_iter):
+        """Whether ``start(resume=True)`` goes on with the plan in ``state``."""
+        return self._plan_action(state, max_iter) != "new"
+
+    def _current(self, state):
+        if self.granularity == "neuron":
+            return self._unit_sparsity(state)
+        return overall_sparsity(state.masks, state.coefs)
+
+    def _retarget(self, state, max_iter):
+        """Aim the remaining rounds of the plan at ``self.sparsity``."""
+        plan = self.plan
+        plan["settings"] = self._settings(max_iter)
+        current = self._current(state)
+        if self.sparsity <= current or self._reached(state):
+            # Pruned weights are never regrown: nothing is left to prune.
+            plan["targets"] = []
+            if plan["positions"] is not None:
+                plan["positions"] = []
+            plan["caps"] = []
+            return
+        plan["targets"] = self.schedule.targets(
+            current, self.sparsity, len(plan["targets"])
+        )
+
     def start(
         self,
         state,
@@ -530,7 +588,11 @@ class Pruner:
     ):
         """Lay out the rounds of this fit from where ``state`` stands.
 
-        An unfinished plan kept in ``state.plan`` (``partial_fit``) is resumed.
+        An unfinished plan kept in ``state.plan`` (``partial_fit``) is resumed
+        when it was laid out for the same settings, with its remaining rounds
+        aimed at the new target when only ``sparsity`` changed; after a change
+        of schedule, ``pruning_steps``, ``finetune_iter``, scope, granularity or
+        ``max_iter`` a new plan starts from the current sparsity.
         """
         self.unit = epoch_samples if stochastic else 1
         self.stochastic = stochastic
@@ -544,16 +606,17 @@ class Pruner:
             )
         if not self.auto:
             self._check_target(state)
-        if resume and state.plan and state.plan.get("targets"):
+        action = self._plan_action(state, max_iter) if resume else "new"
+        if action != "new":
             self.plan = state.plan
+            if action == "retarget":
+                self._retarget(state, max_iter)
             return
         self.plan = {}
         state.plan = self.plan
         if self.sparsity <= 0 or (not self.auto and self._reached(state)):
             return
-        current = overall_sparsity(state.masks, state.coefs)
-        if self.granularity == "neuron":
-            current = self._unit_sparsity(state)
+        current = self._current(state)
         position = state.t if stochastic else state.n_iter
         if self.schedule.fixed:
             events = gradual_plan(
@@ -575,6 +638,7 @@ class Pruner:
         if self.schedule.search:
             self.plan["ladder"] = list(targets)
         self.plan.update(
+            settings=self._settings(max_iter),
             targets=targets,
             positions=positions,
             phase_start=state.n_iter,
