@@ -546,17 +546,21 @@ def test_greedy_needs_held_out_data(digits):
         PrunedMLPClassifier(sparsity="auto").partial_fit(X, y, classes=np.arange(10))
 
 
+# A small network pruned to 0.8 in 4 rounds within 20 epochs.
+SMALL_SCHEDULE = dict(
+    hidden_layer_sizes=(30,),
+    sparsity=0.8,
+    pruning_steps=4,
+    max_iter=20,
+    finetune_iter=4,
+    random_state=0,
+)
+
+
 def test_gradual_partial_fit_follows_samples_seen(digits):
     X, y = digits
     X, y = X[:1000], y[:1000]
-    params = dict(
-        hidden_layer_sizes=(30,),
-        sparsity=0.8,
-        pruning_steps=4,
-        max_iter=20,
-        finetune_iter=4,
-        random_state=0,
-    )
+    params = SMALL_SCHEDULE
     clf = PrunedMLPClassifier(**params)
     for _ in range(20):
         clf.partial_fit(X, y, classes=np.arange(10))
@@ -567,50 +571,35 @@ def test_gradual_partial_fit_follows_samples_seen(digits):
     assert clf.sparsity_ == pytest.approx(expected_sparsity(clf, 0.8), abs=1e-3)
 
 
+def _partial_fit_until(X, y, rounds, **params):
+    """partial_fit ``SMALL_SCHEDULE`` until ``rounds`` of its 4 have pruned it."""
+    clf = PrunedMLPClassifier(**{**SMALL_SCHEDULE, **params})
+    while len(getattr(clf, "pruning_history_", [])) < rounds:
+        clf.partial_fit(X, y, classes=np.arange(10))
+    return clf
+
+
 @pytest.mark.parametrize("schedule", ["gradual", "iterative"])
 @pytest.mark.parametrize("new", [0.6, 0.95])
 def test_partial_fit_aims_the_rest_of_the_schedule_at_a_new_sparsity(
     digits, schedule, new
 ):
-    X, y = digits
-    X, y = X[:1000], y[:1000]
-    params = dict(
-        hidden_layer_sizes=(30,),
-        sparsity=0.8,
-        pruning_schedule=schedule,
-        pruning_steps=4,
-        max_iter=20,
-        finetune_iter=4,
-        random_state=0,
-    )
-    clf = PrunedMLPClassifier(**params)
-    ref = PrunedMLPClassifier(**params)
-    while not getattr(clf, "pruning_history_", None):  # first of four rounds done
-        clf.partial_fit(X, y, classes=np.arange(10))
-        ref.partial_fit(X, y, classes=np.arange(10))
+    X, y = digits[0][:1000], digits[1][:1000]
+    clf = _partial_fit_until(X, y, 1, pruning_schedule=schedule)
+    ref = _partial_fit_until(X, y, 1, pruning_schedule=schedule)  # left at 0.8
     clf.set_params(sparsity=new)
     for _ in range(20):
         clf.partial_fit(X, y)
         ref.partial_fit(X, y)
     # The remaining rounds happen as planned, aimed at the new target.
-    assert len(clf.pruning_history_) == len(ref.pruning_history_)
+    assert len(clf.pruning_history_) == len(ref.pruning_history_) == 4
     assert clf.sparsity_ == pytest.approx(expected_sparsity(clf, new), abs=1e-3)
     assert ref.sparsity_ == pytest.approx(expected_sparsity(ref, 0.8), abs=1e-3)
 
 
 def test_partial_fit_below_the_reached_sparsity_prunes_no_more(digits):
-    X, y = digits
-    X, y = X[:1000], y[:1000]
-    clf = PrunedMLPClassifier(
-        (30,),
-        sparsity=0.8,
-        pruning_steps=4,
-        max_iter=20,
-        finetune_iter=4,
-        random_state=0,
-    )
-    while len(getattr(clf, "pruning_history_", [])) < 2:
-        clf.partial_fit(X, y, classes=np.arange(10))
+    X, y = digits[0][:1000], digits[1][:1000]
+    clf = _partial_fit_until(X, y, 2)
     reached, rounds = clf.sparsity_, len(clf.pruning_history_)
     clf.set_params(sparsity=0.1)
     for _ in range(10):
@@ -620,18 +609,8 @@ def test_partial_fit_below_the_reached_sparsity_prunes_no_more(digits):
 
 
 def test_partial_fit_lays_out_a_new_schedule_after_other_changes(digits):
-    X, y = digits
-    X, y = X[:1000], y[:1000]
-    clf = PrunedMLPClassifier(
-        (30,),
-        sparsity=0.8,
-        pruning_steps=4,
-        max_iter=20,
-        finetune_iter=4,
-        random_state=0,
-    )
-    while len(getattr(clf, "pruning_history_", [])) < 2:
-        clf.partial_fit(X, y, classes=np.arange(10))
+    X, y = digits[0][:1000], digits[1][:1000]
+    clf = _partial_fit_until(X, y, 2)
     rounds = len(clf.pruning_history_)
     clf.set_params(pruning_schedule="oneshot")
     for _ in range(40):
