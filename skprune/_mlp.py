@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
@@ -471,7 +471,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
 
         The pruning schedule counts samples seen (``t_``); one epoch of the
@@ -485,11 +485,11 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The target values.
 
-        classes : array of shape (n_classes,), default=None
-            Classes across all calls to partial_fit; required on the first call.
-
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights, non-negative.
+
+        classes : array of shape (n_classes,), default=None
+            Classes across all calls to partial_fit; required on the first call.
 
         Returns
         -------
@@ -502,8 +502,9 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 "class_weight='balanced' is not supported for partial_fit: the "
                 "class frequencies of one batch are not those of the data. Pass "
-                "a dict, e.g. from sklearn.utils.class_weight.compute_class_weight"
-                "('balanced', classes=classes, y=y_all)."
+                "a dict computed on all the data, e.g. dict(zip(classes, "
+                "sklearn.utils.class_weight.compute_class_weight('balanced', "
+                "classes=classes, y=y_all)))."
             )
         with self._all_or_nothing():
             if _check_partial_fit_first_call(self, classes):
@@ -561,7 +562,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
         if self.class_weight is not None:
-            class_sw = compute_sample_weight(self.class_weight, y).astype(X.dtype)
+            class_sw = self._class_sample_weight(y).astype(X.dtype)
             sample_weight = (
                 class_sw if sample_weight is None else sample_weight * class_sw
             )
@@ -571,6 +572,28 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
                 "sample has zero weight (after class_weight)."
             )
         return sample_weight
+
+    def _class_sample_weight(self, y):
+        """Each sample's weight from ``class_weight``."""
+        if isinstance(self.class_weight, dict):
+            bad = {
+                c: w
+                for c, w in self.class_weight.items()
+                if not (isinstance(w, Real) and np.isfinite(w) and w >= 0)
+            }
+            if bad:
+                raise ValueError(
+                    "class_weight must map classes to finite, non-negative "
+                    f"numbers; got {bad}."
+                )
+        if y.ndim == 1:
+            # Weights by class over all of classes_, so that a partial_fit batch
+            # that lacks some classes is weighted as fit would weight it.
+            weights = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y
+            )
+            return weights[np.searchsorted(self.classes_, y)]
+        return compute_sample_weight(self.class_weight, y)
 
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes

@@ -1,5 +1,6 @@
 """PrunedMLPClassifier as a scikit-learn user sees it: parity, API, errors."""
 
+import inspect
 import io
 import pickle
 import re
@@ -174,6 +175,46 @@ def test_class_weight_shifts_predictions(iris):
     assert (heavy.predict(X) == 2).sum() > (plain.predict(X) == 2).sum()
     balanced = PrunedMLPClassifier(class_weight="balanced", **params).fit(X, y)
     assert balanced.score(X, y) > 0.8
+
+
+def test_class_weight_in_partial_fit_batches_that_lack_classes(iris):
+    # A batch without some of the weighted classes is weighted as in fit: a
+    # class_weight of 0 for the classes in the batch means no update at all.
+    X, y = iris
+    params = dict(sparsity=0, dtype="float64", random_state=0)
+    clf = PrunedMLPClassifier(class_weight={0: 5}, **params)
+    clf.partial_fit(X[y > 0], y[y > 0], classes=[0, 1, 2])
+    ref = PrunedMLPClassifier(**params).partial_fit(
+        X[y > 0], y[y > 0], classes=[0, 1, 2]
+    )
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X))
+    frozen = PrunedMLPClassifier(class_weight={2: 0, 1: 0}, **params)
+    frozen.partial_fit(X[y == 0], y[y == 0], classes=[0, 1, 2])
+    before = frozen.predict_proba(X)
+    with pytest.raises(ValueError, match="zero weight"):
+        frozen.partial_fit(X[y == 2], y[y == 2])
+    np.testing.assert_array_equal(frozen.predict_proba(X), before)
+
+
+@pytest.mark.parametrize("weight", [np.nan, np.inf, -1, "heavy"])
+def test_class_weight_values_are_checked(iris, weight):
+    X, y = iris
+    clf = PrunedMLPClassifier(class_weight={0: weight, 1: 1, 2: 1})
+    with pytest.raises(ValueError, match="finite, non-negative numbers; got"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coefs_")
+
+
+def test_partial_fit_takes_arguments_in_mlpclassifiers_order(iris):
+    if "sample_weight" not in inspect.signature(MLPClassifier.partial_fit).parameters:
+        pytest.skip("this scikit-learn's MLPClassifier.partial_fit has no weights")
+    X, y = iris
+    params = dict(solver="sgd", random_state=0)
+    sw = np.linspace(0.5, 2, len(X))
+    ours = PrunedMLPClassifier(sparsity=0, dtype="float64", **params)
+    ours.partial_fit(X, y, sw, [0, 1, 2])
+    ref = MLPClassifier(**params).partial_fit(X, y, sw, [0, 1, 2])
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-9)
 
 
 def test_sample_weight_not_modified(iris):
