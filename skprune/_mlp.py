@@ -1071,7 +1071,19 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
             reset=False,
         )
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._inference.predict_proba(X)
+            proba = self._inference.predict_proba(X)
+        if not np.isfinite(proba).all():
+            # X is finite (checked above), so the computation overflowed.
+            dtype = np.dtype(self.intercepts_[0].dtype)
+            data = X.data if sp.issparse(X) else X
+            raise ValueError(
+                f"X holds values too large for this model's {dtype} computation "
+                f"(largest magnitude {np.max(np.abs(data)):.3g}; {dtype} overflows "
+                f"above {np.finfo(dtype).max:.3g} and the network's sums sooner): "
+                "its probabilities are not finite. Scale the input (e.g. with "
+                "StandardScaler in a Pipeline) or fit with dtype='float64'."
+            )
+        return proba
 
     def _decode(self, proba):
         if proba.shape[1] == 1:

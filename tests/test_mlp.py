@@ -389,6 +389,17 @@ def test_predict_before_fit():
     assert not hasattr(PrunedMLPClassifier(), "coefs_")
 
 
+@pytest.mark.parametrize("to", [np.asarray, sp.csr_matrix])
+def test_input_beyond_float32_range_gets_a_clear_error_in_predict(iris, to):
+    X, y = iris
+    clf = PrunedMLPClassifier(max_iter=20, random_state=0).fit(X, y)
+    huge = to(X[:3] * 1e39)  # finite in float64, beyond float32's range
+    with pytest.raises(ValueError, match="too large for this model's float32"):
+        clf.predict(huge)
+    wide = PrunedMLPClassifier(max_iter=20, dtype="float64", random_state=0)
+    assert np.isfinite(wide.fit(X, y).predict_proba(huge)).all()
+
+
 def test_divergence_raises_and_leaves_the_model_unchanged(digits):
     X_train, _, y_train, _ = digits
     clf = PrunedMLPClassifier(solver="sgd", max_iter=5, random_state=0)
