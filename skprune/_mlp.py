@@ -282,7 +282,9 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         Names of features seen during :term:`fit`, when they are all strings.
 
     n_iter_ : int
-        The number of iterations the solver has run.
+        The number of iterations the solver has run in the last call to
+        ``fit`` or ``partial_fit``, as in MLPClassifier. ``loss_curve_`` and
+        ``pruning_history_`` span every call since the network was created.
 
     n_layers_ : int
         Number of layers.
@@ -666,6 +668,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
             )
         else:
             state = self._resume_state(X.dtype)
+        start_iter = state.n_iter
 
         if stochastic:
             if state.optimizer is None or not incremental:
@@ -767,7 +770,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
             )
         if not incremental:
             pruner.finish(state)
-        self._commit(state, hidden_sizes, first_pass)
+        self._commit(state, hidden_sizes, first_pass, start_iter)
         return self
 
     def _updates_batch_size(self, n_samples):
@@ -878,7 +881,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
                 masks=masks,
                 activation=self._fit_activation,
                 out_activation=self.out_activation_,
-                n_iter=self.n_iter_,
+                n_iter=self.__dict__.get("_n_iter_total", self.n_iter_),
                 t=self.t_,
                 loss=self.loss_,
                 loss_curve=list(self.loss_curve_),
@@ -891,8 +894,11 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
             state.optimizer = None
         return state
 
-    def _commit(self, state, hidden_sizes, first_pass):
-        """Store the finished state as the fitted model (all or nothing)."""
+    def _commit(self, state, hidden_sizes, first_pass, start_iter=0):
+        """Store the finished state as the fitted model (all or nothing).
+
+        ``n_iter_`` counts the iterations of this call, from ``start_iter``.
+        """
         if first_pass:
             self._fit_hidden_layer_sizes = tuple(hidden_sizes)
             units = [state.coefs[0].shape[0], *hidden_sizes, state.coefs[-1].shape[1]]
@@ -927,7 +933,8 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         self.hidden_layer_sizes_ = tuple(int(c.shape[1]) for c in sparse_coefs[:-1])
         self.layer_sparsity_ = per_layer
         self.sparsity_ = float(1.0 - kept.sum() / sizes.sum())
-        self.n_iter_ = state.n_iter
+        self.n_iter_ = state.n_iter - start_iter
+        self._n_iter_total = state.n_iter  # since the network was created
         self.t_ = state.t
         self.loss_ = state.loss
         self.loss_curve_ = list(state.loss_curve)

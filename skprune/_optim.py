@@ -643,10 +643,12 @@ def run_stochastic(
             )
     if validation is not None:
         state.best_validation_score = stopper.best_validation_score
+        state.best_loss = None
         if best is not None:
             state.restore(best)
     else:
         state.best_loss = stopper.best_loss
+        state.best_validation_score = None
     return interrupted
 
 

@@ -276,10 +276,12 @@ def plot_loss_curve(estimator, ax=None):
     x = np.arange(1, loss.size + 1)
     xlabel = "iteration"
     marker = None
-    if loss.size != estimator.n_iter_:
+    # Iterations since the network was created (n_iter_ counts the last call).
+    n_iter = getattr(estimator, "_n_iter_total", estimator.n_iter_)
+    if loss.size != n_iter:
         # L-BFGS: segments end at the pruning rounds and at the last iteration.
         ends = sorted({r["iteration"] for r in estimator.pruning_history_})
-        ends = [e for e in ends if e < estimator.n_iter_] + [estimator.n_iter_]
+        ends = [e for e in ends if e < n_iter] + [n_iter]
         marker = "o"
         if len(ends) == loss.size:
             x = np.asarray(ends)

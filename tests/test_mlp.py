@@ -236,7 +236,7 @@ def test_partial_fit_requires_classes_then_learns(digits):
     for _ in range(30):
         for chunk in np.array_split(np.arange(len(X_train)), 4):
             clf.partial_fit(X_train[chunk], y_train[chunk], classes=classes)
-    assert clf.n_iter_ == 120
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 120
     assert clf.score(X_test, y_test) > 0.9
     assert clf.sparsity_ == pytest.approx(expected_sparsity(clf, 0.9), abs=0.01)
 
@@ -268,7 +268,7 @@ def test_warm_start_continues_and_checks_classes(iris):
     clf = PrunedMLPClassifier(max_iter=10, warm_start=True, random_state=0)
     clf.fit(X, y)
     clf.fit(X, y)
-    assert clf.n_iter_ == 20
+    assert clf.n_iter_ == 10  # this call's, as in MLPClassifier
     assert len(clf.loss_curve_) == 20
     with pytest.raises(ValueError, match="warm_start can only be used"):
         clf.fit(X[y < 2], y[y < 2])
@@ -491,6 +491,31 @@ def _joblib_bytes(model):
     return buffer.getvalue()
 
 
+def test_n_iter_counts_the_last_call_as_in_mlpclassifier(iris):
+    X, y = iris
+    params = dict(warm_start=True, max_iter=5, random_state=0)
+    ours = PrunedMLPClassifier(sparsity=0, dtype="float64", **params)
+    ref = MLPClassifier(**params)
+    for est in (ours, ref):
+        est.fit(X, y).fit(X, y)
+        assert est.n_iter_ == 5
+        est.partial_fit(X, y)
+        assert est.n_iter_ == 1
+    assert len(ours.loss_curve_) == len(ref.loss_curve_) == 11
+
+
+def test_best_scores_follow_the_last_calls_stopping_rule(iris):
+    X, y = iris
+    clf = PrunedMLPClassifier(warm_start=True, max_iter=3, early_stopping=True)
+    clf.fit(X, y)
+    assert clf.best_loss_ is None and clf.best_validation_score_ is not None
+    clf.set_params(early_stopping=False).fit(X, y)
+    assert clf.validation_scores_ is None and clf.best_validation_score_ is None
+    assert clf.best_loss_ == min(clf.loss_curve_[-3:])
+    clf.set_params(early_stopping=True).fit(X, y)
+    assert clf.best_loss_ is None and clf.best_validation_score_ is not None
+
+
 def test_partial_fit_after_unpickling_continues(digits):
     X_train, X_test, y_train, y_test = digits
     clf = PrunedMLPClassifier(max_iter=20, random_state=0).fit(X_train, y_train)
@@ -498,7 +523,11 @@ def test_partial_fit_after_unpickling_continues(digits):
     masks = [c.toarray() != 0 for c in restored.sparse_coefs_]
     for _ in range(3):
         restored.partial_fit(X_train, y_train)
-    assert restored.n_iter_ == 23
+    # n_iter_ counts the last call, as in MLPClassifier; the loss curve all.
+    assert restored.n_iter_ == 1 and len(restored.loss_curve_) == 23
+    assert [r["iteration"] for r in restored.pruning_history_] == [
+        r["iteration"] for r in clf.pruning_history_
+    ]
     for mask, c in zip(masks, restored.sparse_coefs_):
         assert not np.any(c.toarray()[~mask])
     assert restored.score(X_test, y_test) > 0.85
