@@ -58,8 +58,9 @@ for name, model in [("MLPClassifier", mlp), ("after from_mlp + fit", clf)]:
     )
 
 # %%
-# The loss curve continues the dense training (``loss_curve_`` and ``n_iter_``
-# carry on from the MLPClassifier's), then shows the pruning rounds of the
+# The loss curve continues the dense training (``loss_curve_`` and the
+# iterations of ``pruning_history_`` carry on from the MLPClassifier's), then
+# shows the pruning rounds of the
 # second ``fit``. The MLPClassifier's Adam moments are not carried over: the
 # optimizer starts afresh.
 fig, ax = plt.subplots(figsize=(7, 4))
