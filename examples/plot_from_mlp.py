@@ -60,9 +60,8 @@ for name, model in [("MLPClassifier", mlp), ("after from_mlp + fit", clf)]:
 # %%
 # The loss curve continues the dense training (``loss_curve_`` and the
 # iterations of ``pruning_history_`` carry on from the MLPClassifier's), then
-# shows the pruning rounds of the
-# second ``fit``. The MLPClassifier's Adam moments are not carried over: the
-# optimizer starts afresh.
+# shows the pruning rounds of the second ``fit``. The MLPClassifier's Adam
+# moments are not carried over: the optimizer starts afresh.
 fig, ax = plt.subplots(figsize=(7, 4))
 plot_loss_curve(clf, ax=ax)
 ax.axvline(mlp.n_iter_, color="black", linewidth=1, label="end of dense training")
