@@ -26,6 +26,8 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
         'ONNX export needs skl2onnx and onnx: pip install "skprune[onnx]"'
     ) from exc
 
+from sklearn.utils.validation import check_is_fitted
+
 from ._mlp import PrunedMLPClassifier
 
 _ACTIVATIONS = {
@@ -48,6 +50,13 @@ def _string_classes(model):
 def shape_calculator(operator):
     """Output types: labels, then probabilities (one column per class)."""
     model = operator.raw_operator
+    if len(operator.inputs) != 1:
+        raise ValueError(
+            f"PrunedMLPClassifier takes one input matrix, but the graph gives it "
+            f"{len(operator.inputs)} inputs (skl2onnx makes one per column of a "
+            "DataFrame). Pass X_sample as an array, e.g. "
+            "X.to_numpy(dtype=np.float32)[:1], and run the model on arrays."
+        )
     n_rows = operator.inputs[0].get_first_dimension()
     n_classes = len(model.classes_)
     if _is_multilabel(model):
@@ -144,14 +153,15 @@ def converter(scope, operator, container):
             probabilities,
             name=scope.get_unique_operator_name("Identity"),
         )
-        binary = name("binary")
+        # As predict: a label is on where its probability exceeds 0.5 (Greater
+        # runs in float and double, unlike ai.onnx.ml's Binarizer).
+        half, binary = name("half"), name("binary")
+        container.add_initializer(half, proto_dtype, [], [0.5])
         container.add_node(
-            "Binarizer",
-            current,
+            "Greater",
+            [current, half],
             binary,
-            threshold=0.5,
-            op_domain="ai.onnx.ml",
-            name=scope.get_unique_operator_name("Binarizer"),
+            name=scope.get_unique_operator_name("Greater"),
         )
         apply_cast(scope, binary, labels, container, to=onnx_proto.TensorProto.INT64)
         return
@@ -221,7 +231,8 @@ def to_onnx(model, X_sample, *, zipmap=False, **kwargs):
         Fitted.
     X_sample : ndarray of shape (n_samples, n_features)
         A few rows of input: their dtype (float32 or float64) sets the graph's
-        input and compute type.
+        input and compute type. An array, not a DataFrame (skl2onnx would give
+        the network one input per column).
     zipmap : bool, default=False
         Whether probabilities come out as a list of dicts (skl2onnx's ZipMap)
         instead of an array.
@@ -248,6 +259,7 @@ def to_onnx(model, X_sample, *, zipmap=False, **kwargs):
     >>> bool((labels == clf.predict(X)).all())
     True
     """
+    check_is_fitted(model)
     options = kwargs.pop("options", None)
     if options is None:
         options = {PrunedMLPClassifier: {"zipmap": zipmap}}

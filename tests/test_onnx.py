@@ -82,3 +82,33 @@ def test_pipeline_converts_and_float64_input_works():
     Xs = pipe[0].transform(X)
     labels64, _ = _run(skprune_onnx.to_onnx(clf, Xs[:1]), Xs)
     np.testing.assert_array_equal(labels64, clf.predict(Xs))
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "binary", "multilabel"])
+def test_float64_graphs_run_for_every_target_kind(kind):
+    X, y = _problem(kind)
+    X = StandardScaler().fit_transform(X)
+    clf = PrunedMLPClassifier((20,), max_iter=20, random_state=0).fit(X, y)
+    labels, proba = _run(skprune_onnx.to_onnx(clf, X[:1]), X)
+    np.testing.assert_array_equal(labels, clf.predict(X))
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)
+
+
+def test_dataframe_sample_and_unfitted_models_are_refused_clearly():
+    from sklearn.exceptions import NotFittedError
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    clf = PrunedMLPClassifier((8,), max_iter=10, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="takes one input matrix"):
+        skprune_onnx.to_onnx(clf, X.iloc[:1])
+    labels, _ = _run(
+        skprune_onnx.to_onnx(clf, X.to_numpy(np.float32)[:1]), X.to_numpy(np.float32)
+    )
+    np.testing.assert_array_equal(labels, clf.predict(X))
+    sample = np.zeros((1, 4), np.float32)
+    with pytest.raises(NotFittedError):
+        skprune_onnx.to_onnx(PrunedMLPClassifier(), sample)
+    with pytest.raises(NotFittedError):
+        skprune_onnx.to_onnx(
+            make_pipeline(StandardScaler(), PrunedMLPClassifier()), sample
+        )
