@@ -244,11 +244,19 @@ def _target_values(values, target, path):
             f"target column {target!r} of {path} has a missing value (data row "
             f"{missing[0] + 1}); remove the rows without a label"
         )
+    text = np.array([str(v).strip() for v in values])
     try:
-        numbers = values.astype(float)
-    except (TypeError, ValueError):
-        return values.astype(str)
+        numbers = text.astype(float)
+    except ValueError:
+        return text
+    # Numbers only when that keeps every label apart and exact: "01" and "1",
+    # or "inf", stay text.
+    distinct = np.unique(text)
+    if not np.isfinite(numbers).all() or np.unique(numbers).size != distinct.size:
+        return text
     if np.all(numbers == np.round(numbers)):
+        if np.abs(numbers).max() >= 2**53:  # beyond exact float integers
+            return text
         return numbers.astype(np.int64)
     return numbers
 
@@ -325,7 +333,10 @@ def _read_csv_pandas(path, target):
     import pandas as pd
 
     try:
-        df = pd.read_csv(path)
+        header = pd.read_csv(path, nrows=0).columns
+        # The labels as written ("01", "True"), as the csv reader sees them.
+        as_text = {c: str for c in header if str(c).strip() == target}
+        df = pd.read_csv(path, dtype=as_text)
     except pd.errors.EmptyDataError:
         raise UsageError(
             f"{path} is empty: expected a header row and data rows"
@@ -447,8 +458,15 @@ def split_data(X, y, test_size, seed):
         raise UsageError(
             f"cannot split {len(y)} samples into train and test sets: {reason}"
         ) from None
-    scaler = StandardScaler().fit(X_train)
-    return scaler, scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaler = StandardScaler().fit(X_train)
+        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    if not (np.isfinite(X_train).all() and np.isfinite(X_test).all()):
+        raise UsageError(
+            f"the features are too large to standardize (largest magnitude "
+            f"{np.abs(X).max():.3g}): rescale them, e.g. to their logarithm"
+        )
+    return scaler, X_train, X_test, y_train, y_test
 
 
 # ----------------------------------------------------------------------------
@@ -635,9 +653,29 @@ def _has_module(name):
 
 
 def _check_output_path(path, option):
+    if not path:
+        raise UsageError(f"{option} needs a file name")
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path}: expected a file name, not a folder")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise UsageError(f"{option} {path}: folder {folder} does not exist")
+
+
+def _plot_file(path):
+    """The file the plot goes to: PNG unless ``path`` names another format."""
+    from matplotlib.figure import Figure
+
+    formats = Figure().canvas.get_supported_filetypes()
+    extension = os.path.splitext(path)[1].lstrip(".").lower()
+    if not extension:
+        return path + ".png"
+    if extension not in formats:
+        raise UsageError(
+            f"--plot {path}: matplotlib cannot write .{extension} files; use one "
+            f"of {', '.join('.' + f for f in sorted(formats))}"
+        )
+    return path
 
 
 # ----------------------------------------------------------------------------
@@ -663,9 +701,11 @@ def run(args, err):
         _check_output_path(args.save, "--save")
     plot_path = None
     if not args.no_plot:
-        plot_path = args.plot or DEFAULT_PLOT
+        plot_path = DEFAULT_PLOT if args.plot is None else args.plot
         _check_output_path(plot_path, "--plot")
-        if not _has_module("matplotlib"):
+        if _has_module("matplotlib"):
+            plot_path = _plot_file(plot_path)
+        else:
             if args.plot is not None:
                 raise UsageError(
                     "--plot needs matplotlib, which is not installed: "
@@ -698,10 +738,10 @@ def run(args, err):
             try:
                 m = measure(model, X_train, y_train, X_test, y_test)
             except ValueError as exc:
-                if target is None:
-                    raise
                 # The estimator's own message, e.g. a sparsity too high for a layer.
-                raise UsageError(str(exc).strip().splitlines()[0]) from None
+                raise UsageError(
+                    f"{label}: {str(exc).strip().splitlines()[0]}"
+                ) from None
             note = "" if m["converged"] else f" (stopped at max_iter={args.max_iter})"
             progress(
                 f"      {m['fit_seconds']:.2f} s, {m['n_iter']} iterations{note}, "

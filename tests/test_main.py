@@ -103,6 +103,15 @@ def test_plot_is_saved_where_asked(tmp_path, capsys):
     assert f"plot saved to {path}" in out
 
 
+def test_plot_without_extension_is_a_png_and_says_so(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    argv = [a for a in FAST if a != "--no-plot"] + ["--sparsity", "0.5"]
+    code, out, _ = run([*argv, "--no-baseline", "--plot", str(tmp_path / "t")], capsys)
+    assert code == 0
+    assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
+    assert f"plot saved to {tmp_path / 't.png'}" in out
+
+
 def test_save_writes_a_skops_pipeline_that_predicts_raw_data(tmp_path, capsys):
     skops_io = pytest.importorskip("skops.io")
     from sklearn.datasets import load_digits
@@ -286,6 +295,10 @@ def test_non_numeric_error_names_the_row_and_value(tmp_path):
         (["--max-iter", "0"], "argument --max-iter: must be a positive integer"),
         (["--data", "x.csv"], "--data and --target go together"),
         (["--plot", "no/such/dir/p.png"], "does not exist"),
+        (["--plot", "tradeoff.xyz"], "matplotlib cannot write .xyz files"),
+        (["--plot", "."], "expected a file name, not a folder"),
+        (["--save", "."], "expected a file name, not a folder"),
+        (["--save", ""], "--save needs a file name"),
         (["--no-such-option"], "unrecognized arguments"),
     ],
 )
@@ -310,6 +323,33 @@ def test_bad_csv_exits_2_with_one_line(tmp_path, text, message, capsys):
     code, out, err = run([*FAST, "--data", path, "--target", "species"], capsys)
     assert code == 2
     assert err.count("\n") == 1 and message in err
+
+
+def test_features_too_large_to_standardize_are_bad_input(tmp_path, capsys):
+    rows = "".join(f"{(-1) ** i * 1e308},{i},{'xz'[i // 4]}\n" for i in range(8))
+    path = write(tmp_path, "a,b,species\n" + rows)
+    code, _, err = run([*FAST, "--data", path, "--target", "species"], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and "too large to standardize" in err
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(
+    "labels, expected",
+    [
+        (["inf", "1", "2"], ["inf", "1", "2"]),
+        (["01", "1", "01"], ["01", "1", "01"]),
+        (["True", "False", "True"], ["True", "False", "True"]),
+        (["12345678901234567890", "1", "1"], ["12345678901234567890", "1", "1"]),
+        (["3", "1", " 2"], [3, 1, 2]),
+    ],
+)
+def test_labels_become_numbers_only_when_exact(tmp_path, engine, labels, expected):
+    if engine == "pandas":
+        pytest.importorskip("pandas")
+    rows = "".join(f"{i},{label}\n" for i, label in enumerate(labels))
+    y = load_csv(write(tmp_path, "a,label\n" + rows), "label", engine=engine)[1]
+    assert y.tolist() == expected
 
 
 def test_too_high_sparsity_for_the_layers_is_bad_input(capsys):
