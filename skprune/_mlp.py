@@ -935,6 +935,11 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         self.sparsity_ = float(1.0 - kept.sum() / sizes.sum())
         self.n_iter_ = state.n_iter - start_iter
         self._n_iter_total = state.n_iter  # since the network was created
+        # Where each call ended, in that count (L-BFGS segments end there too).
+        self._call_ends = [
+            *([] if first_pass else getattr(self, "_call_ends", [])),
+            state.n_iter,
+        ]
         self.t_ = state.t
         self.loss_ = state.loss
         self.loss_curve_ = list(state.loss_curve)

@@ -849,7 +849,9 @@ class Pruner:
         reference (the loss before this fit's first round).
         """
         loss = self._validation_loss
-        self.plan["search_round"] = self.plan.get("search_round", 0) + 1
+        # Rounds number on from those of earlier fits (warm start).
+        last = state.history[-1]["round"] if state.history else 0
+        self.plan["search_round"] = self.plan.get("search_round", last) + 1
         if self.plan["reference_loss"] is None:
             self.plan["reference_loss"] = loss(state, state.coefs)
         reference = self.plan["reference_loss"]

@@ -18,6 +18,8 @@ except ImportError as exc:  # tests/test_plot.py hides matplotlib to check this
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._mlp import PrunedMLPClassifier
+
 __all__ = [
     "plot_input_mask",
     "plot_layer_sparsity",
@@ -43,6 +45,11 @@ def _final_estimator(estimator):
     """The fitted PrunedMLPClassifier itself, or the last step of a Pipeline."""
     if hasattr(estimator, "steps"):
         estimator = estimator.steps[-1][1]
+    if not isinstance(estimator, PrunedMLPClassifier):
+        raise TypeError(
+            "Expected a PrunedMLPClassifier or a Pipeline ending in one, got "
+            f"{type(estimator).__name__}."
+        )
     check_is_fitted(estimator, "sparse_coefs_")
     return estimator
 
@@ -279,9 +286,10 @@ def plot_loss_curve(estimator, ax=None):
     # Iterations since the network was created (n_iter_ counts the last call).
     n_iter = getattr(estimator, "_n_iter_total", estimator.n_iter_)
     if loss.size != n_iter:
-        # L-BFGS: segments end at the pruning rounds and at the last iteration.
-        ends = sorted({r["iteration"] for r in estimator.pruning_history_})
-        ends = [e for e in ends if e < n_iter] + [n_iter]
+        # L-BFGS: segments end at the pruning rounds and where each call ended.
+        ends = {r["iteration"] for r in estimator.pruning_history_}
+        ends |= set(getattr(estimator, "_call_ends", [n_iter]))
+        ends = sorted(e for e in ends if e <= n_iter)
         marker = "o"
         if len(ends) == loss.size:
             x = np.asarray(ends)

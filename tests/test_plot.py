@@ -151,6 +151,19 @@ def test_plots_require_a_fitted_estimator(plt):
         plotting().plot_layer_sparsity(PrunedMLPClassifier())
 
 
+def test_plots_name_the_estimator_they_need(digits, plt):
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe = make_pipeline(StandardScaler(), MLPClassifier((5,), max_iter=2)).fit(
+            X, y
+        )
+    with pytest.raises(TypeError, match="PrunedMLPClassifier or a Pipeline ending"):
+        plotting().plot_layer_sparsity(pipe)
+
+
 # -- plot_loss_curve -------------------------------------------------------------
 
 
@@ -191,6 +204,19 @@ def test_loss_curve_lbfgs_places_segments_at_their_last_iteration(digits, plt):
     assert len(curve.get_xdata()) == len(clf.loss_curve_)
     assert curve.get_xdata()[-1] == clf.n_iter_
     assert len(rounds) == 3
+
+
+def test_loss_curve_lbfgs_after_a_warm_start_keeps_its_rounds(digits, plt):
+    X, y = digits
+    clf = fit(X, y, solver="lbfgs", pruning_steps=3, max_iter=30, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.set_params(sparsity=0.95).fit(X, y)
+    ax = plotting().plot_loss_curve(clf)
+    curve, *rounds = ax.get_lines()
+    assert ax.get_xlabel() == "iteration"
+    assert len(curve.get_xdata()) == len(clf.loss_curve_)
+    assert len(rounds) == len({r["iteration"] for r in clf.pruning_history_}) == 6
 
 
 def test_loss_curve_of_a_dense_fit_has_no_round(digits, plt):

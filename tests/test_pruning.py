@@ -620,6 +620,22 @@ def test_partial_fit_lays_out_a_new_schedule_after_other_changes(digits):
     assert clf.sparsity_ == pytest.approx(expected_sparsity(clf, 0.8), abs=1e-3)
 
 
+def test_greedy_rounds_number_on_after_a_warm_start(digits):
+    X, y = digits
+    clf = PrunedMLPClassifier(
+        (20,),
+        pruning_schedule="greedy",
+        sparsity=0.7,
+        max_iter=30,
+        warm_start=True,
+        random_state=0,
+    ).fit(X, y)
+    first = clf.pruning_history_[-1]["round"]
+    clf.set_params(sparsity=0.85).fit(X, y)
+    rounds = [r["round"] for r in clf.pruning_history_]
+    assert rounds == sorted(rounds) and rounds[-1] > first
+
+
 # ------------------------------------------------------ reporting / migration
 def test_feature_importances_select_features(digits):
     from sklearn.feature_selection import SelectFromModel
