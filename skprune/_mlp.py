@@ -881,7 +881,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
                 masks=masks,
                 activation=self._fit_activation,
                 out_activation=self.out_activation_,
-                n_iter=self.__dict__.get("_n_iter_total", self.n_iter_),
+                n_iter=self.__dict__.get("_call_ends", [self.n_iter_])[-1],
                 t=self.t_,
                 loss=self.loss_,
                 loss_curve=list(self.loss_curve_),
@@ -934,8 +934,8 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         self.layer_sparsity_ = per_layer
         self.sparsity_ = float(1.0 - kept.sum() / sizes.sum())
         self.n_iter_ = state.n_iter - start_iter
-        self._n_iter_total = state.n_iter  # since the network was created
-        # Where each call ended, in that count (L-BFGS segments end there too).
+        # Iterations since the network was created at the end of each call (its
+        # last entry is the running total; L-BFGS segments end there too).
         self._call_ends = [
             *([] if first_pass else getattr(self, "_call_ends", [])),
             state.n_iter,

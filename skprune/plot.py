@@ -284,7 +284,7 @@ def plot_loss_curve(estimator, ax=None):
     xlabel = "iteration"
     marker = None
     # Iterations since the network was created (n_iter_ counts the last call).
-    n_iter = getattr(estimator, "_n_iter_total", estimator.n_iter_)
+    n_iter = getattr(estimator, "_call_ends", [estimator.n_iter_])[-1]
     if loss.size != n_iter:
         # L-BFGS: segments end at the pruning rounds and where each call ended.
         ends = {r["iteration"] for r in estimator.pruning_history_}
