@@ -164,7 +164,11 @@ def configurations():
     fit("multilabel", data=(Xm.astype(float), Ym))
     fit("multilabel-lbfgs", data=(Xm.astype(float), Ym), solver="lbfgs")
     fit("sparse-X", data=(sp.csr_array(np.where(X > 0.5, X, 0)), y))
-    fit("sparse-X-lbfgs", data=(sp.csr_array(np.where(X > 0.5, X, 0)), y), solver="lbfgs")
+    fit(
+        "sparse-X-lbfgs",
+        data=(sp.csr_array(np.where(X > 0.5, X, 0)), y),
+        solver="lbfgs",
+    )
 
     def warm():
         est = PrunedMLPClassifier(**{**BASE, "warm_start": True, "sparsity": 0.5})
