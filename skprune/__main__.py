@@ -8,12 +8,17 @@ against ``MLPClassifier``, and saves the accuracy-vs-sparsity plot when
 matplotlib is installed. ``--data FILE.csv --target COLUMN`` runs the same
 comparison on your own table. Run ``python -m skprune --help`` for every option.
 
-Exit status: 0 on success, 2 for bad usage or input (one line on stderr).
+This module owns the command line and nothing the estimators need: the table of
+options (``OPTIONS``), the one CSV reader (``load_csv``, pandas), the train/test
+split, the models compared (``make_models``), their measurements and the
+printed table, plot and saved model.
+
+Exit status: 0 on success, 2 for bad usage or input (one short line on stderr:
+echoed values are cut to ``CLIP`` characters, a message to ``MAX_MESSAGE``).
 """
 
 import argparse
 import contextlib
-import csv
 import math
 import os
 import pickle
@@ -22,6 +27,7 @@ import sys
 import time
 import warnings
 import zipfile
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,6 +37,9 @@ EXIT_USAGE = 2
 DEFAULT_SPARSITIES = (0.5, 0.9, 0.95)
 DEFAULT_PLOT = "skprune_tradeoff.png"
 BASELINE = "random"
+CLIP = 60
+MAX_MESSAGE = 1000
+PANDAS_HINT = 'pip install "skprune[cli]"'
 
 
 class UsageError(Exception):
@@ -41,6 +50,20 @@ class _Parser(argparse.ArgumentParser):
     # One line instead of argparse's usage block: the error says what to fix.
     def error(self, message):
         raise UsageError(f"{message} (see {PROG} --help)")
+
+
+def _clip(value, width=CLIP):
+    """``repr(value)`` cut to ``width`` characters: input is never echoed whole.
+
+    Examples
+    --------
+    >>> _clip("x" * 10**6, width=12)
+    "'xxxxxxxx..."
+    """
+    if isinstance(value, str):
+        value = value[: width + 1]  # repr of a 100 MB cell would copy it
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _options(name):
@@ -55,41 +78,174 @@ def _options(name):
     raise KeyError(name)  # pragma: no cover - the parameter names are a contract
 
 
+def _number(text, convert, low, high, closed, what):
+    """``convert(text)`` if it lies in [low, high) (``closed``) or (low, high)."""
+    try:
+        value = convert(text)
+    except ValueError:
+        value = math.nan
+    if not (low <= value if closed else low < value) or not value < high:
+        raise argparse.ArgumentTypeError(f"must be {what}, got {_clip(text)}")
+    return value
+
+
 def _sparsity(text):
     if text == "auto":
         return text
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be a number in [0, 1) or 'auto', got {text!r}"
-        )
-    return value
+    return _number(text, float, 0, 1, True, "a number in [0, 1) or 'auto'")
 
 
 def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
+    return _number(text, int, 1, math.inf, True, "a positive integer")
+
+
+def _seed(text):
+    return _number(text, int, 0, 2**32, True, "an integer in [0, 2**32)")
 
 
 def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {text!r}")
-    return value
+    return _number(text, float, 0, 1, False, "a number in (0, 1)")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option: its ``add_argument`` settings, as a table row.
+
+    ``param`` names the PrunedMLPClassifier parameter the option sets; that
+    parameter's string options are the choices. ``exclusive`` options of a
+    group exclude each other. A default other than None ends the help text.
+    """
+
+    flag: str
+    help: str
+    type: object = None
+    default: object = None
+    metavar: str = None
+    nargs: str = None
+    action: str = None
+    param: str = None
+    exclusive: bool = False
+
+    @property
+    def dest(self):
+        return self.flag[2:].replace("-", "_")
+
+    def settings(self):
+        """Keyword arguments of ``add_argument``."""
+        kwargs = dict(type=self.type, default=self.default, metavar=self.metavar)
+        kwargs.update(nargs=self.nargs, action=self.action, help=self.help)
+        if self.param is not None:
+            kwargs["choices"] = _options(self.param)
+        if self.default is not None:
+            shown = self.default
+            if isinstance(shown, tuple):
+                shown = " ".join(str(v) for v in shown)
+            kwargs["help"] = f"{self.help} (default: {shown})"
+        return {k: v for k, v in kwargs.items() if v is not None}
+
+
+# Groups of options, in the order ``--help`` lists them.
+OPTIONS = {
+    "data": (
+        Option(
+            "--data",
+            "CSV file with a header row and one row per sample; every column but "
+            "--target must be numeric (default: scikit-learn's digits; needs pandas)",
+            metavar="FILE.csv",
+        ),
+        Option(
+            "--target", "name of the class label column of --data", metavar="COLUMN"
+        ),
+        Option(
+            "--test-size",
+            "share of the samples held out for testing",
+            type=_fraction,
+            default=0.25,
+            metavar="F",
+        ),
+    ),
+    "model": (
+        Option(
+            "--sparsity",
+            "target sparsities in [0, 1), or 'auto'",
+            type=_sparsity,
+            default=DEFAULT_SPARSITIES,
+            metavar="S",
+            nargs="+",
+        ),
+        Option("--pruning", "pruning criterion", default="magnitude", param="pruning"),
+        Option(
+            "--schedule",
+            "pruning schedule",
+            default="gradual",
+            param="pruning_schedule",
+        ),
+        Option("--scope", "pruning scope", default="layer", param="pruning_scope"),
+        Option(
+            "--granularity",
+            "prune single weights or whole hidden units",
+            default="weight",
+            param="granularity",
+        ),
+        Option(
+            "--hidden-layer-sizes",
+            "hidden layer sizes of both networks",
+            type=_positive_int,
+            default=(100,),
+            metavar="N",
+            nargs="+",
+        ),
+        Option(
+            "--max-iter",
+            "training epochs of both networks",
+            type=_positive_int,
+            default=200,
+            metavar="N",
+        ),
+        Option(
+            "--no-baseline",
+            "do not train the random-pruning baseline",
+            action="store_true",
+        ),
+        Option(
+            "--threads",
+            "BLAS/OpenMP threads for both models (default: the libraries' own "
+            "choice); 1 avoids threads competing for a busy machine's cores",
+            type=_positive_int,
+            metavar="N",
+        ),
+        Option(
+            "--seed",
+            "random seed of the split and of every model",
+            type=_seed,
+            default=0,
+            metavar="N",
+        ),
+    ),
+    "output": (
+        Option(
+            "--plot",
+            f"where to save the accuracy-vs-sparsity plot (default: {DEFAULT_PLOT}; "
+            "needs matplotlib)",
+            metavar="PATH",
+            exclusive=True,
+        ),
+        Option("--no-plot", "do not save a plot", exclusive=True, action="store_true"),
+        Option(
+            "--save",
+            "save the pruned model of the last --sparsity, with its scaler, as a "
+            "skops file (needs skops)",
+            metavar="PATH",
+        ),
+        Option("--quiet", "no progress messages on stderr", action="store_true"),
+    ),
+}
 
 
 def build_parser():
+    """The argument parser: one ``add_argument`` per row of ``OPTIONS``."""
+    from skprune import __version__
+
     parser = _Parser(
         prog=PROG,
         description=(
@@ -103,112 +259,15 @@ def build_parser():
             "--sparsity 0.8 0.9"
         ),
     )
-    data = parser.add_argument_group("data")
-    data.add_argument(
-        "--data",
-        metavar="FILE.csv",
-        help="CSV file with a header row and one row per sample; every column "
-        "but --target must be numeric (default: scikit-learn's digits)",
-    )
-    data.add_argument(
-        "--target", metavar="COLUMN", help="name of the class label column of --data"
-    )
-    data.add_argument(
-        "--test-size",
-        type=_fraction,
-        default=0.25,
-        metavar="F",
-        help="share of the samples held out for testing (default: 0.25)",
-    )
-    model = parser.add_argument_group("model")
-    model.add_argument(
-        "--sparsity",
-        type=_sparsity,
-        nargs="+",
-        default=list(DEFAULT_SPARSITIES),
-        metavar="S",
-        help="target sparsities in [0, 1), or 'auto' (default: "
-        + " ".join(str(s) for s in DEFAULT_SPARSITIES)
-        + ")",
-    )
-    model.add_argument(
-        "--pruning",
-        choices=_options("pruning"),
-        default="magnitude",
-        help="pruning criterion (default: magnitude)",
-    )
-    model.add_argument(
-        "--schedule",
-        choices=_options("pruning_schedule"),
-        default="gradual",
-        help="pruning schedule (default: gradual)",
-    )
-    model.add_argument(
-        "--scope",
-        choices=_options("pruning_scope"),
-        default="layer",
-        help="pruning scope (default: layer)",
-    )
-    model.add_argument(
-        "--granularity",
-        choices=_options("granularity"),
-        default="weight",
-        help="prune single weights or whole hidden units (default: weight)",
-    )
-    model.add_argument(
-        "--hidden-layer-sizes",
-        type=_positive_int,
-        nargs="+",
-        default=[100],
-        metavar="N",
-        help="hidden layer sizes of both networks (default: 100)",
-    )
-    model.add_argument(
-        "--max-iter",
-        type=_positive_int,
-        default=200,
-        metavar="N",
-        help="training epochs of both networks (default: 200)",
-    )
-    model.add_argument(
-        "--no-baseline",
-        action="store_true",
-        help="do not train the random-pruning baseline",
-    )
-    model.add_argument(
-        "--threads",
-        type=_positive_int,
-        metavar="N",
-        help="BLAS/OpenMP threads for both models (default: the libraries' own "
-        "choice); 1 avoids threads competing for a busy machine's cores",
-    )
-    model.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="random seed of the split and of every model (default: 0)",
-    )
-    from skprune import __version__
-
     parser.add_argument("--version", action="version", version=f"skprune {__version__}")
-    output = parser.add_argument_group("output")
-    plot = output.add_mutually_exclusive_group()
-    plot.add_argument(
-        "--plot",
-        metavar="PATH",
-        help=f"where to save the accuracy-vs-sparsity plot (default: {DEFAULT_PLOT}; "
-        "needs matplotlib)",
-    )
-    plot.add_argument("--no-plot", action="store_true", help="do not save a plot")
-    output.add_argument(
-        "--save",
-        metavar="PATH",
-        help="save the pruned model of the last --sparsity, with its scaler, as a "
-        "skops file (needs skops)",
-    )
-    output.add_argument(
-        "--quiet", action="store_true", help="no progress messages on stderr"
-    )
+    for title, options in OPTIONS.items():
+        group = parser.add_argument_group(title)
+        exclusive = None
+        for option in options:
+            if option.exclusive and exclusive is None:
+                exclusive = group.add_mutually_exclusive_group()
+            into = exclusive if option.exclusive else group
+            into.add_argument(option.flag, **option.settings())
     return parser
 
 
@@ -224,198 +283,178 @@ def load_digits_data():
     return X, y, "digits"
 
 
-def _check_file(path):
-    if not os.path.exists(path):
-        raise UsageError(f"data file not found: {path}")
-    if not os.path.isfile(path):
-        raise UsageError(f"--data must be a file, {path} is not")
+# Missing values, once a cell's surrounding spaces are gone and case ignored;
+# pandas' own NA words ("NaN", "#N/A", "<NA>", ...) are missing values too.
+_MISSING = ("", "na", "nan", "null", "none", "n/a")
 
 
-def _target_values(values, target, path):
-    """Class labels from the target column: numbers when they all are numbers."""
-    values = np.asarray(values, dtype=object)
-    missing = [
-        i
-        for i, v in enumerate(values)
-        if v is None or v != v or (isinstance(v, str) and v.lower() in _MISSING)
-    ]
-    if missing:
-        raise UsageError(
-            f"target column {target!r} of {path} has a missing value (data row "
-            f"{missing[0] + 1}); remove the rows without a label"
-        )
-    text = np.array([str(v).strip() for v in values])
+def _is_missing(cell):
+    import pandas as pd
+
+    return pd.isna(cell) or (isinstance(cell, str) and cell.strip().lower() in _MISSING)
+
+
+def _read_header(path, read_csv):
+    """The column names of the file's first non-blank line, spaces stripped."""
+    import pandas as pd
+
     try:
-        numbers = text.astype(float)
-    except ValueError:
-        return text
+        first = read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise UsageError(
+            f"{path} is empty: expected a header row and data rows"
+        ) from None
+    names = [name.strip() for name in first.iloc[0]]
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise UsageError(
+                f"{path} has two columns named {_clip(name)}: column names must "
+                "be distinct"
+            )
+        seen.add(name)
+    return names
+
+
+def _split_columns(columns, target, path):
+    if target not in columns:
+        shown = ", ".join(_clip(c, 30) for c in columns[:10])
+        more = f", ... ({len(columns)} columns)" if len(columns) > 10 else ""
+        raise UsageError(
+            f"column {_clip(target)} not found in {path}; its columns are: "
+            f"{shown}{more}"
+        )
+    features = [c for c in columns if c != target]
+    if not features:
+        raise UsageError(f"{path} has no feature column besides {_clip(target)}")
+    return features
+
+
+def _features(df, features, path):
+    """The feature columns as floats; a UsageError names the first bad cell."""
+    import pandas as pd
+
+    columns = []
+    for name in features:
+        values = df[name]
+        if pd.api.types.is_bool_dtype(values):  # True/False are not numbers
+            columns.append(np.full(len(values), np.nan))
+        elif pd.api.types.is_numeric_dtype(values):
+            columns.append(values.to_numpy(dtype=np.float64))
+        else:  # text: padded numbers, padded missing-value words, or words
+            numbers = pd.to_numeric(values.str.strip(), errors="coerce")
+            columns.append(numbers.to_numpy(dtype=np.float64))
+    X = np.column_stack(columns)
+    bad = np.argwhere(~np.isfinite(X))
+    if bad.size:
+        row, col = bad[0]  # the first in reading order
+        cell, column = df[features[col]].iloc[row], _clip(features[col])
+        if np.isnan(X[row, col]) and not _is_missing(cell):
+            raise UsageError(
+                f"feature column {column} of {path} is not numeric (data row "
+                f"{row + 1}: {_clip(str(cell).strip())}); encode it as numbers or "
+                "remove the column"
+            )
+        raise UsageError(
+            f"feature column {column} of {path} has a missing or infinite value "
+            f"(data row {row + 1}); impute or remove such values first"
+        )
+    return X
+
+
+def _labels(values, target, path):
+    """Class labels: numbers when every label is one, exactly, else the text."""
+    import pandas as pd
+
+    text = values.str.strip()
+    missing = np.flatnonzero(text.isna() | text.str.lower().isin(_MISSING))
+    if missing.size:
+        raise UsageError(
+            f"target column {_clip(target)} of {path} has a missing value (data "
+            f"row {missing[0] + 1}); remove the rows without a label"
+        )
+    text = text.to_numpy(dtype=object)
+    numbers = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy(np.float64)
     # Numbers only when that keeps every label apart and exact: "01" and "1",
-    # or "inf", stay text.
-    distinct = np.unique(text)
-    if not np.isfinite(numbers).all() or np.unique(numbers).size != distinct.size:
+    # "inf", "True" or integers beyond 2**53 stay text.
+    if not np.isfinite(numbers).all():
+        return text
+    if np.unique(numbers).size != np.unique(text).size:
         return text
     if np.all(numbers == np.round(numbers)):
-        if np.abs(numbers).max() >= 2**53:  # beyond exact float integers
+        if np.abs(numbers).max() >= 2**53:
             return text
         return numbers.astype(np.int64)
     return numbers
 
 
-# Cells the csv reader treats as missing values (pandas reads these as NaN too).
-_MISSING = ("", "na", "nan", "null", "none", "n/a")
+def load_csv(path, target):
+    """Read features and labels from a CSV file with a header row, with pandas.
 
-
-def _missing_feature(path, column, row):
-    return UsageError(
-        f"feature column {column!r} of {path} has a missing or infinite value "
-        f"(data row {row}); impute or remove such values first"
-    )
-
-
-def _non_numeric(path, column, row, value):
-    return UsageError(
-        f"feature column {column!r} of {path} is not numeric (data row {row}: "
-        f"{value!r}); encode it as numbers or remove the column"
-    )
-
-
-def _split_columns(columns, target, path):
-    if target not in columns:
-        shown = ", ".join(repr(c) for c in columns[:10])
-        more = f", ... ({len(columns)} columns)" if len(columns) > 10 else ""
-        raise UsageError(
-            f"column {target!r} not found in {path}; its columns are: {shown}{more}"
-        )
-    features = [c for c in columns if c != target]
-    if not features:
-        raise UsageError(f"{path} has no feature column besides {target!r}")
-    return features
-
-
-def _read_csv_stdlib(path, target):
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = [row for row in csv.reader(f) if any(cell.strip() for cell in row)]
-    if not rows:
-        raise UsageError(f"{path} is empty: expected a header row and data rows")
-    header, data = [c.strip() for c in rows[0]], rows[1:]
-    features = _split_columns(header, target, path)
-    if not data:
-        raise UsageError(f"{path} has a header row but no data rows")
-    t = header.index(target)
-    cols = [header.index(c) for c in features]
-    X = np.empty((len(data), len(cols)))
-    y = []
-    for i, row in enumerate(data):
-        if len(row) != len(header):
-            raise UsageError(
-                f"data row {i + 1} of {path} has {len(row)} fields, the header has "
-                f"{len(header)}"
-            )
-        y.append(row[t].strip())
-        for j, c in enumerate(cols):
-            cell = row[c].strip()
-            try:
-                X[i, j] = float(cell)
-            except ValueError:
-                if cell.lower() in _MISSING:
-                    raise _missing_feature(path, features[j], i + 1) from None
-                raise _non_numeric(path, features[j], i + 1, cell) from None
-            if not math.isfinite(X[i, j]):
-                raise _missing_feature(path, features[j], i + 1)
-    return X, _target_values(y, target, path)
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _read_csv_pandas(path, target):
-    import pandas as pd
-
-    try:
-        header = pd.read_csv(path, nrows=0).columns
-        # The labels as written ("01", "True"), as the csv reader sees them.
-        as_text = {c: str for c in header if str(c).strip() == target}
-        df = pd.read_csv(path, dtype=as_text)
-    except pd.errors.EmptyDataError:
-        raise UsageError(
-            f"{path} is empty: expected a header row and data rows"
-        ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise UsageError(f"cannot read {path} as CSV: {first}") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    features = _split_columns(list(df.columns), target, path)
-    if len(df) == 0:
-        raise UsageError(f"{path} has a header row but no data rows")
-    for column in features:
-        values = df[column]
-        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(
-            values
-        ):
-            # Like the csv engine: surrounding spaces do not count, and the
-            # missing-value words are missing values, not text.
-            values = values.map(_strip)
-            missing = values.map(
-                lambda v: isinstance(v, str) and v.lower() in _MISSING
-            ).to_numpy(dtype=bool)
-            numbers = pd.to_numeric(values.mask(missing), errors="coerce")
-            bad = np.flatnonzero(
-                numbers.isna().to_numpy() & values.notna().to_numpy() & ~missing
-            )
-            if bad.size or pd.api.types.is_bool_dtype(df[column]):
-                row = int(bad[0]) if bad.size else 0
-                raise _non_numeric(path, column, row + 1, str(values.iloc[row]))
-            df[column] = numbers
-    X = df[features].to_numpy(dtype=np.float64)
-    finite = np.isfinite(X)
-    if not finite.all():
-        row, col = np.argwhere(~finite)[0]
-        raise _missing_feature(path, features[col], int(row) + 1)
-    y = df[target].to_numpy(dtype=object)
-    y = [None if (isinstance(v, float) and v != v) else _strip(v) for v in y]
-    return X, _target_values(y, target, path)
-
-
-def load_csv(path, target, engine="auto"):
-    """Read features and labels from a CSV file with a header row.
+    Spaces around a cell or a column name are ignored. Empty, NA, NaN, null,
+    None and n/a cells (any case) and pandas' other NA words are missing values,
+    which no column may have. Labels are read as written and become numbers only
+    when every label converts exactly and distinct labels stay distinct.
 
     Parameters
     ----------
     path : str
-        The CSV file.
+        The CSV file, UTF-8.
     target : str
         Name of the column holding the class labels; every other column is a
         feature and must be numeric.
-    engine : {'auto', 'pandas', 'csv'}, default='auto'
-        'auto' uses pandas when it is installed (faster on large files) and the
-        standard ``csv`` module otherwise; both give the same errors.
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,)
     name : str
+        The file's base name.
 
     Raises
     ------
     UsageError
-        With a one-line message, for a missing file, a missing column, a
-        non-numeric or missing feature value, or a missing label.
+        With a one-line message, for pandas not installed, a missing file, a
+        file that is not CSV, duplicate column names, a missing column, a
+        non-numeric or missing feature value, a missing label, or labels that
+        are not classes.
     """
-    _check_file(path)
-    if engine == "auto":
-        try:
-            import pandas  # noqa: F401
-        except ImportError:
-            engine = "csv"
-        else:
-            engine = "pandas"
-    read = _read_csv_pandas if engine == "pandas" else _read_csv_stdlib
+    if not os.path.exists(path):
+        raise UsageError(f"data file not found: {path}")
+    if not os.path.isfile(path):
+        raise UsageError(f"--data must be a file, {path} is not")
+    if not _has_module("pandas"):
+        raise UsageError(f"--data needs pandas, which is not installed: {PANDAS_HINT}")
+    import pandas as pd
+
+    def read_csv(*args, **kwargs):
+        return pd.read_csv(*args, skipinitialspace=True, encoding="utf-8", **kwargs)
+
     try:
-        X, y = read(path, target)
+        names = _read_header(path, read_csv)
+        features = _split_columns(names, target, path)
+        with warnings.catch_warnings():
+            # A first data row longer than the header: pandas would drop cells.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = read_csv(
+                path,
+                header=0,
+                names=list(range(len(names))),
+                index_col=False,
+                dtype={names.index(target): str},  # "01" and "True" as written
+            )
     except UnicodeDecodeError:
         raise UsageError(f"cannot read {path}: it is not UTF-8 text") from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        if isinstance(exc, pd.errors.ParserWarning):
+            reason = "a data row has more fields than the header"
+        raise UsageError(f"cannot read {path} as CSV: {reason}") from None
+    if len(df) == 0:
+        raise UsageError(f"{path} has a header row but no data rows")
+    df.columns = names
+    X = _features(df, features, path)
+    y = _labels(df[target], target, path)
     _check_labels(y, target, path)
     return X, y, os.path.basename(path)
 
@@ -423,17 +462,15 @@ def load_csv(path, target, engine="auto"):
 def _check_labels(y, target, path):
     from sklearn.utils.multiclass import type_of_target
 
-    kind = type_of_target(y)
-    if kind == "continuous":
+    if type_of_target(y) == "continuous":
         raise UsageError(
-            f"target column {target!r} of {path} holds continuous values (e.g. "
-            f"{np.asarray(y)[0].item()!r}): a classifier needs class labels"
+            f"target column {_clip(target)} of {path} holds continuous values (e.g. "
+            f"{y[0].item()!r}): a classifier needs class labels"
         )
-    n_classes = np.unique(y).size
-    if n_classes < 2:
+    if np.unique(y).size < 2:
         raise UsageError(
-            f"target column {target!r} of {path} has a single class; a classifier "
-            "needs at least two"
+            f"target column {_clip(target)} of {path} has a single class; a "
+            "classifier needs at least two"
         )
 
 
@@ -444,9 +481,10 @@ def split_data(X, y, test_size, seed):
 
     classes, counts = np.unique(y, return_counts=True)
     if counts.min() < 2:
-        rare = classes[np.argmin(counts)].item()
+        rare = classes[np.argmin(counts)]
+        rare = rare.item() if isinstance(rare, np.generic) else rare
         raise UsageError(
-            f"class {rare!r} has a single sample: every class needs at least two, "
+            f"class {_clip(rare)} has a single sample: every class needs at least two, "
             "one to train on and one to test on"
         )
     try:
@@ -475,7 +513,12 @@ def split_data(X, y, test_size, seed):
 
 
 def make_models(args):
-    """``(name, target, estimator)`` triples: the dense reference first."""
+    """The models compared, as ``(name, target sparsity, estimator)`` triples.
+
+    The one place that builds estimators: the dense reference first (target
+    None), then one pruned model per criterion and ``--sparsity``, its pruning
+    settings taken from the options with a ``param`` in ``OPTIONS``.
+    """
     from sklearn.neural_network import MLPClassifier
 
     from skprune import PrunedMLPClassifier
@@ -485,6 +528,12 @@ def make_models(args):
         max_iter=args.max_iter,
         random_state=args.seed,
     )
+    pruning = {
+        o.param: getattr(args, o.dest)
+        for group in OPTIONS.values()
+        for o in group
+        if o.param
+    }
     models = [("MLPClassifier", None, MLPClassifier(**common))]
     criteria = [args.pruning]
     if not args.no_baseline and args.pruning != BASELINE:
@@ -494,14 +543,8 @@ def make_models(args):
             " (baseline)" if criterion != args.pruning else ""
         )
         for sparsity in args.sparsity:
-            estimator = PrunedMLPClassifier(
-                **common,
-                sparsity=sparsity,
-                pruning=criterion,
-                pruning_schedule=args.schedule,
-                pruning_scope=args.scope,
-                granularity=args.granularity,
-            )
+            settings = {**pruning, "pruning": criterion, "sparsity": sparsity}
+            estimator = PrunedMLPClassifier(**common, **settings)
             models.append((name, sparsity, estimator))
     return models
 
@@ -780,7 +823,11 @@ def main(argv=None):
         args = build_parser().parse_args(argv)
         return run(args, err)
     except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=err)
+        # One bounded line whatever the input: argparse and pandas echo it too.
+        message = " ".join(str(exc).splitlines())
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 3] + "..."
+        print(f"{PROG}: error: {message}", file=err)
         return EXIT_USAGE
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from skprune.__main__ import load_csv, main
+from skprune.__main__ import UsageError, load_csv, main
 
 # Small and quick: one sparsity, a narrow layer, a few epochs.
 FAST = ["--quiet", "--no-plot", "--max-iter", "8", "--hidden-layer-sizes", "16"]
@@ -180,6 +180,7 @@ def test_too_few_samples_to_split_is_bad_input(tmp_path, capsys, labels, message
 
 
 def write(tmp_path, text, name="data.csv"):
+    pytest.importorskip("pandas")  # --data reads tables with pandas
     path = tmp_path / name
     path.write_text(text)
     return str(path)
@@ -196,7 +197,6 @@ def iris_csv(tmp_path):
 
 
 def test_own_csv_runs_end_to_end(tmp_path, capsys):
-    pytest.importorskip("pandas")
     path = iris_csv(tmp_path)
     argv = [*FAST, "--data", path, "--target", "species", "--sparsity", "0.5"]
     code, out, _ = run(argv, capsys)
@@ -206,27 +206,22 @@ def test_own_csv_runs_end_to_end(tmp_path, capsys):
     assert len(rows) == 3
 
 
-ENGINES = ["csv", "pandas"]
-
-
-@pytest.mark.parametrize("engine", ENGINES)
-def test_load_csv_reads_numbers_and_labels(tmp_path, engine):
-    if engine == "pandas":
-        pytest.importorskip("pandas")
+def test_load_csv_reads_numbers_and_labels(tmp_path):
     path = write(tmp_path, "a,b,label\n1,2.5,x\n3,-4,y\n5,6e-1,x\n")
-    X, y, name = load_csv(path, "label", engine=engine)
+    X, y, name = load_csv(path, "label")
     np.testing.assert_array_equal(X, [[1, 2.5], [3, -4], [5, 0.6]])
     assert list(y) == ["x", "y", "x"]
     assert name == "data.csv"
     # Integer labels stay integers.
     path = write(tmp_path, "f,c\n0.1,1\n0.2,0\n")
-    assert load_csv(path, "c", engine=engine)[1].dtype.kind == "i"
+    assert load_csv(path, "c")[1].dtype.kind == "i"
 
 
 PADDED_CSV = [
     # (text, expected labels or an error pattern)
     ("a, label\n1.0, x\n2.0,  y \n3, x\n", ["x", "y", "x"]),
     ("a ,label\n 1 , 0\n2,  1\n", [0, 1]),
+    ('a, "label"\n 1, "x, y"\n2, z\n', ["x, y", "z"]),
     ("a,b, label\n1.0, NA ,x\n2.0,3,y\n", r"feature column 'b' .* missing"),
     ("a, label\n1.0, x\n2.0, y\n3, NA\n", r"target column 'label' .* missing"),
     ("a,b,label\n1,4,x\n2, oops ,y\n", r"not numeric \(data row 2: 'oops'\)"),
@@ -234,52 +229,79 @@ PADDED_CSV = [
 
 
 @pytest.mark.parametrize("text, expected", PADDED_CSV)
-def test_load_csv_engines_agree_on_padded_cells(tmp_path, text, expected):
-    """Spaces around a cell mean nothing to either engine."""
-    from skprune.__main__ import UsageError
-
-    pytest.importorskip("pandas")
+def test_spaces_around_cells_and_names_are_ignored(tmp_path, text, expected):
     path = write(tmp_path, text)
-    for engine in ENGINES:
-        if isinstance(expected, str):
-            with pytest.raises(UsageError, match=expected):
-                load_csv(path, "label", engine=engine)
-        else:
-            assert load_csv(path, "label", engine=engine)[1].tolist() == expected
+    if isinstance(expected, str):
+        with pytest.raises(UsageError, match=expected):
+            load_csv(path, "label")
+    else:
+        assert load_csv(path, "label")[1].tolist() == expected
+
+
+@pytest.mark.parametrize("cell", ["", "NA", " nan ", "None", "NULL", "n/a", "#N/A"])
+def test_missing_value_words_are_missing_values(tmp_path, cell):
+    path = write(tmp_path, f"a,b,label\n1,2,x\n3,{cell},y\n")
+    with pytest.raises(UsageError, match=r"'b' .* missing .* \(data row 2\)"):
+        load_csv(path, "label")
 
 
 BAD_CSV = [
     ("a,b,label\n1,2,x\n3,4,y\n", "species", r"column 'species' not found in .*"),
     ("a,b,label\n1,2,x\n3,oops,y\n", "label", r"feature column 'b' .* not numeric"),
+    ("a,b,label\n1,True,x\n3,False,y\n", "label", r"'b' .* not numeric .*'True'"),
     ("a,b,label\n1,2,x\n3,,y\n", "label", r"feature column 'b' .* missing"),
+    ("a,b,label\n1,2,x\n3,inf,y\n", "label", r"missing or infinite value"),
+    ("a,b,label\n1,2,x\n3,4\n", "label", r"target column 'label' .* missing"),
+    ("a,label\n1,x,7\n2,y\n", "label", r"more fields than the header"),
+    ("a,label\n1,x\n2,y,7\n", "label", r"Expected 2 fields in line 3, saw 3"),
     ("a,label\n1,x\n2,\n", "label", r"target column 'label' .* missing"),
     ("a,label\n1,x\n2,NaN\n", "label", r"target column 'label' .* missing"),
     ("a,label\n1,0.5\n2,1.7\n", "label", r"continuous values"),
     ("a,label\n1,x\n2,x\n", "label", r"single class"),
+    ("a,a ,label\n1,2,x\n3,4,y\n", "label", r"two columns named 'a'"),
     ("", "label", r"is empty"),
+    ("\n\n", "label", r"is empty"),
+    ("a,label\n", "label", r"header row but no data rows"),
     ("label\nx\ny\n", "label", r"no feature column"),
 ]
 
 
-@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("text, target, match", BAD_CSV)
-def test_load_csv_errors_say_what_is_wrong(tmp_path, engine, text, target, match):
-    from skprune.__main__ import UsageError
-
-    if engine == "pandas":
-        pytest.importorskip("pandas")
+def test_load_csv_errors_say_what_is_wrong(tmp_path, text, target, match):
     path = write(tmp_path, text)
     with pytest.raises(UsageError, match=match) as info:
-        load_csv(path, target, engine=engine)
+        load_csv(path, target)
     assert "\n" not in str(info.value)
 
 
 def test_non_numeric_error_names_the_row_and_value(tmp_path):
-    from skprune.__main__ import UsageError
-
     path = write(tmp_path, "a,b,label\n1,2,x\n3,oops,y\n")
     with pytest.raises(UsageError, match=r"data row 2: 'oops'"):
         load_csv(path, "label")
+
+
+def test_non_utf8_file_is_bad_input(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("a,label\n1,caf\xe9\n2,th\xe9\n".encode("latin-1"))
+    with pytest.raises(UsageError, match="not UTF-8 text"):
+        load_csv(str(path), "label")
+
+
+def test_utf8_byte_order_mark_is_not_part_of_the_first_name(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("label,a\nx,1\ny,2\n".encode("utf-8-sig"))
+    assert load_csv(str(path), "label")[1].tolist() == ["x", "y"]
+
+
+def test_without_pandas_data_names_the_extra(tmp_path, capsys, monkeypatch):
+    import skprune.__main__ as cli
+
+    monkeypatch.setattr(cli, "_has_module", lambda name: name != "pandas")
+    path = write(tmp_path, "a,label\n1,x\n2,y\n")
+    code, out, err = run([*FAST, "--data", path, "--target", "label"], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1
+    assert 'pip install "skprune[cli]"' in err
 
 
 # -- bad input: exit status 2 and one line -------------------------------------
@@ -333,23 +355,62 @@ def test_features_too_large_to_standardize_are_bad_input(tmp_path, capsys):
     assert err.count("\n") == 1 and "too large to standardize" in err
 
 
-@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(
     "labels, expected",
     [
         (["inf", "1", "2"], ["inf", "1", "2"]),
         (["01", "1", "01"], ["01", "1", "01"]),
+        (["1.0", "1", "2"], ["1.0", "1", "2"]),
         (["True", "False", "True"], ["True", "False", "True"]),
         (["12345678901234567890", "1", "1"], ["12345678901234567890", "1", "1"]),
         (["3", "1", " 2"], [3, 1, 2]),
     ],
 )
-def test_labels_become_numbers_only_when_exact(tmp_path, engine, labels, expected):
-    if engine == "pandas":
-        pytest.importorskip("pandas")
+def test_labels_become_numbers_only_when_exact(tmp_path, labels, expected):
     rows = "".join(f"{i},{label}\n" for i, label in enumerate(labels))
-    y = load_csv(write(tmp_path, "a,label\n" + rows), "label", engine=engine)[1]
+    y = load_csv(write(tmp_path, "a,label\n" + rows), "label")[1]
     assert y.tolist() == expected
+    assert all(type(a) is type(b) for a, b in zip(y.tolist(), expected))
+
+
+HUGE = "x" * 3_000_000
+
+
+@pytest.mark.parametrize(
+    "text, target, message",
+    [
+        (f"a,b,label\n1,2,x\n3,{HUGE},y\n", "label", "'b' of"),  # a huge cell
+        (f"a,label\n1,{HUGE}\n2,y\n3,y\n", "label", "single sample"),  # a label
+        (f"a,{HUGE},label\n1,2,x\n3,4,y\n", "species", "not found"),  # a name
+        (f"a,{HUGE},label\n1,2,x\n3,no,y\n", "label", "not numeric"),
+        (f"a,{HUGE},{HUGE}\n1,2,x\n3,4,y\n", "label", "two columns named"),
+        ("a,label\n1,x\n2,y\n", HUGE, "not found"),  # a huge --target
+    ],
+)
+def test_errors_never_echo_a_huge_value(tmp_path, capsys, text, target, message):
+    path = write(tmp_path, text)
+    code, out, err = run([*FAST, "--data", path, "--target", target], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and message in err
+    assert len(err) < 500, len(err)
+    assert "xxx..." in err
+
+
+def test_a_huge_option_value_is_not_echoed_whole(capsys):
+    code, _, err = run(["--sparsity", HUGE], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and "argument --sparsity" in err
+    assert len(err) < 300
+    code, _, err = run(["--pruning", HUGE], capsys)  # argparse's own message
+    assert code == 2 and err.count("\n") == 1 and len(err) < 1100
+
+
+def test_duplicate_column_names_exit_2_with_one_line(tmp_path, capsys):
+    path = write(tmp_path, "a,b,a,label\n1,2,3,x\n4,5,6,y\n")
+    code, out, err = run([*FAST, "--data", path, "--target", "label"], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1
+    assert "two columns named 'a': column names must be distinct" in err
 
 
 def test_too_high_sparsity_for_the_layers_is_bad_input(capsys):
