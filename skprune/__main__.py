@@ -40,6 +40,7 @@ BASELINE = "random"
 CLIP = 60
 MAX_MESSAGE = 1000
 PANDAS_HINT = 'pip install "skprune[cli]"'
+PLOT_HINT = 'pip install "skprune[plot]"'
 
 
 class UsageError(Exception):
@@ -439,6 +440,7 @@ def load_csv(path, target):
             df = read_csv(
                 path,
                 header=0,
+                low_memory=False,  # one type per column, not one per chunk
                 names=list(range(len(names))),
                 index_col=False,
                 dtype={names.index(target): str},  # "01" and "True" as written
@@ -721,6 +723,22 @@ def _plot_file(path):
     return path
 
 
+def _plot_path(args, progress):
+    """Where the plot goes, or None: no plot asked for, or matplotlib missing."""
+    if args.no_plot:
+        return None
+    path = DEFAULT_PLOT if args.plot is None else args.plot
+    _check_output_path(path, "--plot")
+    if _has_module("matplotlib"):
+        return _plot_file(path)
+    if args.plot is not None:
+        raise UsageError(
+            f"--plot needs matplotlib, which is not installed: {PLOT_HINT}"
+        )
+    progress(f"no plot: matplotlib is not installed ({PLOT_HINT})")
+    return None
+
+
 # ----------------------------------------------------------------------------
 # Main
 # ----------------------------------------------------------------------------
@@ -742,22 +760,7 @@ def run(args, err):
                 'pip install "skprune[skops]"'
             )
         _check_output_path(args.save, "--save")
-    plot_path = None
-    if not args.no_plot:
-        plot_path = DEFAULT_PLOT if args.plot is None else args.plot
-        _check_output_path(plot_path, "--plot")
-        if _has_module("matplotlib"):
-            plot_path = _plot_file(plot_path)
-        else:
-            if args.plot is not None:
-                raise UsageError(
-                    "--plot needs matplotlib, which is not installed: "
-                    'pip install "skprune[plot]"'
-                )
-            progress(
-                'no plot: matplotlib is not installed (pip install "skprune[plot]")'
-            )
-            plot_path = None
+    plot_path = _plot_path(args, progress)
 
     if args.data is None:
         X, y, data_name = load_digits_data()

@@ -280,6 +280,15 @@ def test_non_numeric_error_names_the_row_and_value(tmp_path):
         load_csv(path, "label")
 
 
+def test_a_word_deep_in_a_long_numeric_column_is_found(tmp_path, recwarn):
+    # pandas reads long files in chunks; a column's type must not change midway.
+    rows = "".join(f"{i},{i % 2}\n" for i in range(300_000))
+    path = write(tmp_path, "a,label\n" + rows + "oops,1\n")
+    with pytest.raises(UsageError, match=r"'a' .* \(data row 300001: 'oops'\)"):
+        load_csv(path, "label")
+    assert not recwarn.list  # no DtypeWarning on the way
+
+
 def test_non_utf8_file_is_bad_input(tmp_path):
     path = tmp_path / "latin1.csv"
     path.write_bytes("a,label\n1,caf\xe9\n2,th\xe9\n".encode("latin-1"))
