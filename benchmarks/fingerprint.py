@@ -90,13 +90,19 @@ def _state_parts(est, X):
     return parts
 
 
+FIRST_LINE_ONLY = False  # --warning-first-line: hash only each warning's first line
+
+
 def _run(fn):
     out = io.StringIO()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with contextlib.redirect_stdout(out):
             parts = fn()
-    messages = sorted(f"{w.category.__name__}: {w.message}" for w in caught)
+    messages = [f"{w.category.__name__}: {w.message}" for w in caught]
+    if FIRST_LINE_ONLY:
+        messages = [m.splitlines()[0] for m in messages]
+    messages = sorted(messages)
     return _digest([*parts, out.getvalue(), messages])
 
 
@@ -238,7 +244,14 @@ def main(argv=None):
     parser.add_argument("--out", required=True, help="JSON file to write")
     parser.add_argument("--compare", help="JSON file of an earlier run")
     parser.add_argument("--only", help="run the configurations containing this text")
+    parser.add_argument(
+        "--warning-first-line",
+        action="store_true",
+        help="hash only the first line of each warning (its wording may change)",
+    )
     args = parser.parse_args(argv)
+    global FIRST_LINE_ONLY
+    FIRST_LINE_ONLY = args.warning_first_line
     results = {}
     for name, fn in configurations().items():
         if args.only and args.only not in name:

@@ -4,13 +4,17 @@ The pruned network is stored as ``scipy.sparse`` matrices, so it really is small
 and faster than the dense one.
 """
 
-from ._mlp import PrunedMLPClassifier
+from ._classifier import PrunedMLPClassifier
 
 __version__ = "0.1.0.dev0"
 
 #: Types to pass as ``trusted=`` to ``skops.io.load`` for a skprune model; every
 #: other object in the file is scikit-learn's or plain NumPy/SciPy data.
-TRUSTED_TYPES = ["skprune._mlp.PrunedMLPClassifier"]
+TRUSTED_TYPES = [
+    "skprune._classifier.PrunedMLPClassifier",
+    # The class's module in files saved by earlier versions.
+    "skprune._mlp.PrunedMLPClassifier",
+]
 
 
 def to_onnx(model, X_sample, **kwargs):

@@ -29,6 +29,10 @@ def _relu(Z):
     return np.maximum(Z, 0, out=Z)
 
 
+def _exp(Z):
+    return np.exp(Z, out=Z)
+
+
 def _softmax(Z):
     Z -= Z.max(axis=1, keepdims=True)
     np.exp(Z, out=Z)
@@ -43,6 +47,7 @@ ACTIVATIONS = {
     "tanh": _tanh,
     "relu": _relu,
     "softmax": _softmax,
+    "exp": _exp,
 }
 
 HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
@@ -200,6 +205,40 @@ def log_loss_sum(Y, P, out_activation, sample_weight=None):
     return -float(per_sample.sum(dtype=np.float64))
 
 
+def squared_loss_sum(Y, P, out_activation, sample_weight=None):
+    """Weighted sum over samples of half the mean squared error over outputs.
+
+    Divided by the number (or weight) of samples, this is MLPRegressor's
+    ``squared_error`` loss: ``0.5 * mean((Y - P) ** 2)``, averaged over outputs.
+    """
+    per_sample = np.square(Y - P).mean(axis=1)
+    if sample_weight is not None:
+        per_sample *= sample_weight
+    return 0.5 * float(per_sample.sum(dtype=np.float64))
+
+
+def poisson_loss_sum(Y, P, out_activation, sample_weight=None):
+    """Weighted sum over samples of the half Poisson deviance, summed over outputs.
+
+    Divided by the number (or weight) of samples, this is MLPRegressor's
+    ``poisson`` loss, with predictions ``P = exp(Z)``.
+    """
+    per_sample = (xlogy(Y, Y / P) - Y + P).sum(axis=1)
+    if sample_weight is not None:
+        per_sample *= sample_weight
+    return float(per_sample.sum(dtype=np.float64))
+
+
+# The loss that goes with each output activation. Each pair has the canonical
+# link, so the output delta is ``P - Y`` for all of them.
+LOSS_SUMS = {
+    "softmax": log_loss_sum,
+    "logistic": log_loss_sum,
+    "identity": squared_loss_sum,
+    "exp": poisson_loss_sum,
+}
+
+
 def loss_and_gradients(
     X,
     Y,
@@ -218,8 +257,9 @@ def loss_and_gradients(
 ):
     """Loss and its gradients for one batch, by backpropagation.
 
-    The loss is MLPClassifier's: the (weighted) cross-entropy summed over the
-    batch plus ``alpha / 2 * sum(W ** 2)``, both divided by ``denom``. For
+    The loss is MLPClassifier's (MLPRegressor's for an identity or exp
+    output): the (weighted) data loss summed over the batch (see ``LOSS_SUMS``)
+    plus ``alpha / 2 * sum(W ** 2)``, both divided by ``denom``. For
     unweighted data ``denom`` is the batch size; with sample weights it is the
     batch's share of the total weight, ``n_batch * sum(sample_weight) / n_samples``
     (see ``_optim``), so a batch whose weights are all zero is harmless.
@@ -267,12 +307,13 @@ def loss_and_gradients(
         X, coefs, intercepts, activation, out_activation, kernels, first_layer
     )
     out = activations[-1]
-    data_loss = log_loss_sum(Y, out, out_activation, sample_weight)
+    data_loss = LOSS_SUMS[out_activation](Y, out, out_activation, sample_weight)
     penalty = sum(float(np.vdot(c, c)) for c in coefs)
     loss = (data_loss + 0.5 * alpha * penalty) / denom
 
-    # For softmax + cross-entropy and logistic + binary cross-entropy the output
-    # delta is simply P - Y. Dividing it by ``denom`` here scales every gradient
+    # For softmax + cross-entropy, logistic + binary cross-entropy, identity +
+    # squared error and exp + Poisson deviance the output delta is simply P - Y
+    # (as in MLPRegressor, not divided by the number of outputs). Dividing it by ``denom`` here scales every gradient
     # below at the cost of one small array.
     delta = out - Y
     if sample_weight is not None:
@@ -326,13 +367,12 @@ def predict_proba_dense(X, coefs, intercepts, activation, out_activation):
     return ACTIVATIONS[out_activation](A)
 
 
-def mean_log_loss(
-    X, Y, coefs, intercepts, activation, out_activation, sample_weight=None
-):
-    """Average cross-entropy (no penalty) of the network on ``(X, Y)``."""
+def mean_loss(X, Y, coefs, intercepts, activation, out_activation, sample_weight=None):
+    """Average data loss (no penalty) of the network on ``(X, Y)``."""
     P = predict_proba_dense(X, coefs, intercepts, activation, out_activation)
     total = len(Y) if sample_weight is None else float(sample_weight.sum())
-    return log_loss_sum(Y, P, out_activation, sample_weight) / max(total, 1e-300)
+    loss = LOSS_SUMS[out_activation](Y, P, out_activation, sample_weight)
+    return loss / max(total, 1e-300)
 
 
 def gradient_statistics(

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from skprune import PrunedMLPClassifier, _kernels, _optim
+from skprune import PrunedMLPClassifier, _kernels
+from skprune._optim import loop as _loop
 from skprune._core import loss_and_gradients
 from skprune._optim import Adam
 
@@ -27,7 +28,7 @@ def _fit(monkeypatch, setting, X, y, sparse_input=False, **params):
     monkeypatch.setenv("SKPRUNE_NUMBA", setting)
     if not sparse_input:
         # The sparse input layer sums in another order: tested on its own below.
-        monkeypatch.setattr(_optim, "_sparse_input_layer", lambda *args: None)
+        monkeypatch.setattr(_loop, "_sparse_input_layer", lambda *args: None)
     params = {"hidden_layer_sizes": (40, 20), "max_iter": 12, **params}
     return PrunedMLPClassifier(random_state=0, **params).fit(X, y)
 
@@ -148,14 +149,14 @@ def test_sparse_input_layer_trains_like_dense_products(monkeypatch, digits):
     X, y = digits
     params = {"sparsity": 0.95, "max_iter": 20}
     calls = []
-    build = _optim._sparse_input_layer
+    build = _loop._sparse_input_layer
 
     def counted(*args):
         layer = build(*args)
         calls.append(layer is not None)
         return layer
 
-    monkeypatch.setattr(_optim, "_sparse_input_layer", counted)
+    monkeypatch.setattr(_loop, "_sparse_input_layer", counted)
     monkeypatch.setenv("SKPRUNE_NUMBA", "1")
     sparse = PrunedMLPClassifier(random_state=0, hidden_layer_sizes=(40, 20), **params)
     sparse.fit(X, y)

@@ -128,7 +128,7 @@ def test_optimizer_state_compression_gives_the_same_steps():
     grads = [rng.normal(size=(30, 20)) for _ in range(4)]
     results = []
     for density_cap in (0.0, 1.0):  # force dense state, then compressed
-        import skprune._optim as optim
+        import skprune._optim.optimizers as optim
 
         old, optim.COMPRESS_DENSITY = optim.COMPRESS_DENSITY, density_cap
         try:
@@ -458,7 +458,7 @@ def test_phase_schedules_run_their_rounds(digits, schedule, n_rounds):
 
 
 def test_lottery_rewinds_survivors_to_the_recorded_weights():
-    from skprune._optim import Reporter, TrainState
+    from skprune._optim import TrainState
     from skprune._pruning import Pruner
 
     rng = np.random.RandomState(0)
@@ -474,7 +474,6 @@ def test_lottery_rewinds_survivors_to_the_recorded_weights():
         finetune_iter=0,
         tol=0.0,
         rng=rng,
-        reporter=Reporter(False),
     )
     X, Y = rng.normal(size=(8, 6)), np.eye(3)[rng.randint(3, size=8)]
     pruner.start(
@@ -486,12 +485,12 @@ def test_lottery_rewinds_survivors_to_the_recorded_weights():
         train_data=(X, Y, None),
     )
     state.n_iter = 1
-    pruner.after_epoch(state, plateau=False)  # records the early weights
+    pruner.schedule.after_epoch(pruner, state, plateau=False)  # records the early weights
     early = [c.copy() for c in state.coefs] + [b.copy() for b in state.intercepts]
     for p in state.params:
         p += rng.normal(size=p.shape)  # "training"
     trained = [c.copy() for c in state.coefs]
-    pruner.after_epoch(state, plateau=True)  # a round: prune, then rewind
+    pruner.schedule.after_epoch(pruner, state, plateau=True)  # a round: prune, then rewind
     for c, m, e, t in zip(state.coefs, state.masks, early, trained):
         np.testing.assert_array_equal(c[m], e[m])
         assert np.all(c[~m] == 0)

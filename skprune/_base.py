@@ -1,0 +1,505 @@
+"""The shared estimator: parameters, validation and the fit/partial_fit orchestration.
+
+No training loop lives here: ``fit`` validates, builds a ``TrainState``, hands it
+to the loop in ``_optim`` with its callbacks (the stopping rule, the reporter,
+the ``_pruning.Pruner``, scikit-learn's callbacks), and commits the finished
+state as the fitted attributes (``_fitted``). The classifier and the regressor
+(``_classifier``, ``_regressor``) add what depends on the target.
+"""
+
+import warnings
+from contextlib import contextmanager, nullcontext
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight
+
+from ._core import init_params
+from ._fitted import FittedNetwork
+from ._optim import (
+    DivergenceError,
+    HeldOutScore,
+    LoopSettings,
+    Reporter,
+    SklearnCallbacks,
+    StoppingRule,
+    Trainer,
+    TrainState,
+    batch_size_for,
+    make_optimizer,
+    run_lbfgs,
+    run_stochastic,
+)
+from ._pruning import CRITERIA, GRANULARITIES, SCHEDULES, SCOPES, Pruner
+
+try:  # scikit-learn >= 1.9
+    from sklearn.callback import CallbackSupportMixin
+    from sklearn.callback._callback_support import callback_management_context
+except ImportError:  # pragma: no cover - older scikit-learn: no callbacks
+
+    class CallbackSupportMixin:
+        pass
+
+    def callback_management_context(estimator):
+        return nullcontext()
+
+
+STOCHASTIC_SOLVERS = ("sgd", "adam")
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+# The pruning parameters, shared by both estimators (after the MLP's own, which
+# come from scikit-learn's classes).
+PRUNING_CONSTRAINTS = {
+    "sparsity": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
+    "pruning": [StrOptions(set(CRITERIA))],
+    "pruning_scope": [StrOptions(set(SCOPES))],
+    "granularity": [StrOptions(set(GRANULARITIES))],
+    "pruning_schedule": [StrOptions(set(SCHEDULES))],
+    "pruning_steps": [Interval(Integral, 1, None, closed="left")],
+    "finetune_iter": [Interval(Integral, 0, None, closed="left")],
+    "pruning_tol": [Interval(Real, 0, None, closed="left")],
+    "dtype": [StrOptions(set(DTYPES)), None],
+}
+
+
+def mlp_constraints(sklearn_class):
+    """scikit-learn's parameter constraints of ``sklearn_class``, then ours."""
+    return {**sklearn_class._parameter_constraints, **PRUNING_CONSTRAINTS}
+
+
+def store_params(estimator, params):
+    """``__init__``'s body: keep every argument as given, as scikit-learn asks."""
+    for name, value in params.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
+class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
+    """Shared base of the pruned MLPs. Do not use it directly.
+
+    Subclasses provide ``_validate_input`` (targets to a float matrix ``Y``),
+    ``_out_activation``, ``_score_outputs`` (the early-stopping score of
+    predicted outputs), ``_stratify`` (how the held-out split is drawn) and
+    ``_sklearn_counterpart`` (for ``from_mlp``).
+    """
+
+    _parameter_constraints = mlp_constraints(MLPClassifier)
+
+    # ------------------------------------------------------------- fit
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        with callback_management_context(self), self._all_or_nothing():
+            if incremental:
+                self._check_partial_fit(X, y, classes)
+            return self._fit_unsafe(X, y, sample_weight, incremental)
+
+    def _check_partial_fit(self, X, y, classes):
+        if self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+
+    def _check_solver(self):
+        if self.solver not in STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic"
+                " optimizers. %s is not stochastic." % self.solver
+            )
+        return True
+
+    @contextmanager
+    def _all_or_nothing(self):
+        """A call that fails (bad input, divergence, ...) leaves the estimator
+        exactly as it was, fitted or not."""
+        saved = dict(self.__dict__)
+        try:
+            yield
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _compute_dtype(self):
+        if self.dtype is None:
+            return (np.float64, np.float32)
+        return DTYPES[self.dtype]
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if np.any(np.array(sizes) <= 0):
+            raise ValueError("hidden_layer_sizes must be > 0, got %s." % sizes)
+        return sizes
+
+    def _validate_sample_weight(self, sample_weight, X, y):
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        return sample_weight
+
+    def _check_continuation(self, hidden_sizes):
+        fitted = {
+            "hidden_layer_sizes": self._fit_hidden_layer_sizes,
+            "activation": self._fit_activation,
+        }
+        now = {"hidden_layer_sizes": tuple(hidden_sizes), "activation": self.activation}
+        for name in fitted:
+            if fitted[name] != now[name]:
+                raise ValueError(
+                    f"{name} changed from {fitted[name]!r} to {now[name]!r} "
+                    "since the network was fitted; warm_start and partial_fit "
+                    "continue the fitted network. Set warm_start=False to train "
+                    "a new one."
+                )
+
+    def _fit_unsafe(self, X, y, sample_weight, incremental):
+        hidden_sizes = self._hidden_sizes()
+        first_pass = not self.__sklearn_is_fitted__() or (
+            not self.warm_start and not incremental
+        )
+        X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+        sample_weight = self._validate_sample_weight(sample_weight, X, y)
+        if not first_pass:
+            self._check_continuation(hidden_sizes)
+        rng = check_random_state(self.random_state)
+        settings = LoopSettings.from_estimator(self)
+        stochastic = self.solver in STOCHASTIC_SOLVERS
+        if first_pass:
+            state = self._initial_state(X, Y, hidden_sizes, rng, incremental)
+        else:
+            state = self._resume_state(X.dtype)
+        start_iter = state.n_iter
+        self._prepare_optimizer(state, settings, stochastic, incremental)
+        pruner = self._make_pruner(rng, incremental)
+        train, validation_data = (X, Y, sample_weight), None
+        if (stochastic and self.early_stopping) or pruner.needs_validation:
+            reason = self._split_reason(pruner)
+            *train, validation_data = self._split_validation(
+                X, Y, sample_weight, rng, reason
+            )
+        self._start_pruner(
+            pruner, state, train, validation_data, stochastic, incremental
+        )
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            interrupted = self._train(
+                state, settings, pruner, train, validation_data, rng, incremental, y
+            )
+        if interrupted:
+            warnings.warn(
+                "Training interrupted by user; the model keeps the weights of the "
+                "last completed iteration (%d)." % state.n_iter
+            )
+        if not incremental:
+            pruner.finish(state)
+        self._commit(state, hidden_sizes, first_pass, start_iter)
+        return self
+
+    def _initial_state(self, X, Y, hidden_sizes, rng, incremental):
+        """A new network: drawn at random, or from weights assigned before fit."""
+        layer_units = [X.shape[1], *hidden_sizes, Y.shape[1]]
+        assigned = "_initial_coefs" in self.__dict__
+        if assigned and (incremental or self.warm_start):
+            coefs, intercepts = self._assigned_network(layer_units, X.dtype)
+            masks = [None if np.all(c != 0) else c != 0 for c in coefs]
+        else:
+            coefs, intercepts = init_params(layer_units, self.activation, rng, X.dtype)
+            masks = [None] * len(coefs)
+        return TrainState(
+            coefs=coefs,
+            intercepts=intercepts,
+            masks=masks,
+            activation=self.activation,
+            out_activation=self._out_activation(Y),
+        )
+
+    def _assigned_network(self, layer_units, dtype):
+        coefs = self._initial_coefs
+        intercepts = self.__dict__.get("_initial_intercepts")
+        shapes = list(zip(layer_units[:-1], layer_units[1:]))
+        if [c.shape for c in coefs] != shapes or intercepts is None:
+            raise ValueError(
+                "The weights assigned before fitting do not fit this network: "
+                f"coefs_ shapes {[c.shape for c in coefs]}, intercepts_ "
+                f"{'missing' if intercepts is None else 'given'}; the data and "
+                f"hidden_layer_sizes need shapes {shapes} and one intercept "
+                "vector per layer."
+            )
+        return (
+            [np.array(c, dtype=dtype) for c in coefs],
+            [np.array(b, dtype=dtype) for b in intercepts],
+        )
+
+    def _prepare_optimizer(self, state, settings, stochastic, incremental):
+        if not stochastic:
+            state.optimizer = None
+            return
+        if state.optimizer is None or not incremental:
+            state.attach_optimizer(make_optimizer(self.solver, state.params, settings))
+        if not incremental:
+            state.best_loss = None
+        if self.early_stopping:
+            if state.validation_scores is None:
+                state.validation_scores = []
+        else:
+            state.validation_scores = None
+
+    def _make_pruner(self, rng, incremental):
+        pruner = Pruner(
+            criterion=self.pruning,
+            scope=self.pruning_scope,
+            granularity=self.granularity,
+            schedule=self.pruning_schedule,
+            sparsity=self.sparsity,
+            n_steps=self.pruning_steps,
+            finetune_iter=self.finetune_iter,
+            tol=self.pruning_tol,
+            rng=rng,
+        )
+        if pruner.needs_validation and incremental:
+            raise ValueError(
+                "The greedy search (pruning_schedule='greedy' or sparsity='auto') "
+                "judges each step on held-out data and is not available in "
+                "partial_fit. Use fit, or another pruning_schedule."
+            )
+        return pruner
+
+    def _start_pruner(self, pruner, state, train, validation_data, stochastic, incr):
+        X_train = train[0]
+        # partial_fit: one schedule epoch is the size of the call that laid out
+        # the schedule, kept while the schedule runs.
+        epoch_samples = X_train.shape[0]
+        if incr and pruner.can_resume(state, self.max_iter):
+            epoch_samples = self.__dict__.get("_epoch_samples", epoch_samples)
+        elif incr:
+            self._epoch_samples = epoch_samples
+        batch_size = batch_size_for(self.batch_size, X_train.shape[0])
+        pruner.start(
+            state,
+            epoch_samples=epoch_samples,
+            updates_per_epoch=(
+                float(
+                    np.ceil(
+                        epoch_samples / batch_size_for(self.batch_size, epoch_samples)
+                    )
+                )
+                if stochastic
+                else None
+            ),
+            max_iter=self.max_iter,
+            stochastic=stochastic,
+            train_data=tuple(train),
+            validation_data=validation_data,
+            batch_size=int(batch_size),
+            resume=incr,
+        )
+
+    def _train(self, state, settings, pruner, train, validation_data, rng, incr, y):
+        """Run the loop with its callbacks; return True if interrupted."""
+        reporter = Reporter(self.verbose)
+        early_stopping = self.solver in STOCHASTIC_SOLVERS and self.early_stopping
+        callbacks = [reporter, pruner]
+        if early_stopping:
+            callbacks.insert(0, HeldOutScore(self._validation_scorer(*validation_data)))
+        if self.solver in STOCHASTIC_SOLVERS:
+            callbacks.append(StoppingRule(reporter, incr))
+        bridge = self._sklearn_callbacks(train[0], y, incr)
+        if bridge is not None:
+            callbacks.append(bridge)
+        trainer = Trainer(state, settings, callbacks, early_stopping)
+        X, Y, sw = train
+        try:
+            if self.solver in STOCHASTIC_SOLVERS:
+                return run_stochastic(trainer, X, Y, sw, rng=rng, incremental=incr)
+            return run_lbfgs(trainer, X, Y, sw, pruner=pruner)
+        except DivergenceError:
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed, or "
+                "learning_rate_init may be too large. The model was left as it "
+                "was before this call."
+            ) from None
+        finally:
+            if bridge is not None:
+                bridge.context.call_on_fit_task_end(estimator=self, X=train[0], y=y)
+
+    def _sklearn_callbacks(self, X, y, incremental):
+        """The bridge to callbacks set with ``set_callbacks``, or None."""
+        if not hasattr(self, "_init_callback_context"):
+            return None
+        if not (
+            hasattr(self, "_skl_callbacks") or hasattr(self, "_parent_callback_ctx")
+        ):
+            return None
+        max_subtasks = 1 if incremental else self.max_iter + (self.solver == "lbfgs")
+        context = self._init_callback_context(max_subtasks=max_subtasks)
+        context.call_on_fit_task_begin(estimator=self, X=X, y=y)
+        return SklearnCallbacks(
+            context,
+            self,
+            X,
+            y,
+            lambda state: {
+                **self._fitted_attributes(state, not self.__sklearn_is_fitted__()),
+                "_state": None,
+            },
+        )
+
+    def _split_reason(self, pruner):
+        if pruner.needs_validation:
+            return (
+                "the greedy pruning search (pruning_schedule='greedy' or "
+                "sparsity='auto')"
+            )
+        return "early stopping"
+
+    def _split_validation(self, X, Y, sample_weight, rng, reason):
+        """Hold out ``validation_fraction`` of the data, as MLPClassifier does."""
+        if self.validation_fraction <= 0:
+            raise ValueError(
+                f"validation_fraction=0 leaves no held-out data for {reason}. "
+                "Set validation_fraction > 0 (e.g. 0.1)."
+            )
+        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+        if n_val < 2 or X.shape[0] - n_val < 1:
+            raise ValueError(
+                f"The validation set is too small for {reason}: "
+                f"validation_fraction={self.validation_fraction} of {X.shape[0]} "
+                "samples. Increase 'validation_fraction' or the size of your "
+                "dataset."
+            )
+        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+        parts = train_test_split(
+            *arrays,
+            random_state=rng,
+            test_size=self.validation_fraction,
+            stratify=self._stratify(Y, n_val, X.shape[0]),
+        )
+        X_train, X_val, Y_train, Y_val = parts[:4]
+        sw_train, sw_val = (None, None) if sample_weight is None else parts[4:]
+        for part, weights in (("training", sw_train), ("held-out", sw_val)):
+            if weights is not None and not np.any(weights > 0):
+                raise ValueError(
+                    f"After holding out validation_fraction="
+                    f"{self.validation_fraction} of the samples for {reason}, "
+                    f"every {part} sample has zero weight. Give more samples a "
+                    "non-zero sample_weight, or change validation_fraction or "
+                    "random_state."
+                )
+        return X_train, Y_train, sw_train, (X_val, Y_val, sw_val)
+
+    def _stratify(self, Y, n_val, n_samples):
+        return None
+
+    def _validation_scorer(self, X_val, Y_val, sw_val):
+        from ._core import predict_proba_dense
+
+        def validation(state):
+            out = predict_proba_dense(
+                X_val,
+                state.coefs,
+                state.intercepts,
+                state.activation,
+                state.out_activation,
+            )
+            if not np.isfinite(out).all():
+                return np.nan
+            return self._score_outputs(Y_val, out, sw_val)
+
+        return validation
+
+    def _prepare_X(self, X):
+        if sp.issparse(X) and X.format != "csr":
+            X = X.tocsr()  # row batches
+        return X
+
+    # ------------------------------------------------------------ from_mlp
+    @classmethod
+    def from_mlp(cls, mlp, **params):
+        """Start from a fitted scikit-learn MLP; the next ``fit`` prunes it.
+
+        The returned estimator has ``mlp``'s hyperparameters (overridden by
+        ``params``, except ``hidden_layer_sizes`` and ``activation``, which are
+        the network's), ``warm_start=True`` and ``mlp``'s weights, and predicts as
+        ``mlp`` does (up to the compute ``dtype``). Calling ``fit`` then prunes
+        the trained network along the schedule, from its current weights, and
+        fine-tunes it within ``max_iter`` epochs. Optimizer moments start afresh.
+
+        Parameters
+        ----------
+        mlp : sklearn.neural_network.MLPClassifier or MLPRegressor
+            A fitted network of the kind this estimator replaces.
+        **params
+            Parameters of this estimator to set, e.g. ``sparsity=0.9,
+            max_iter=30``.
+
+        Returns
+        -------
+        estimator : object
+            Fitted (dense) and ready to be pruned by ``fit``.
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        counterpart = cls._sklearn_counterpart()
+        if not isinstance(mlp, counterpart):
+            raise TypeError(
+                f"from_mlp expects a fitted sklearn.neural_network."
+                f"{counterpart.__name__}, got {type(mlp).__name__}."
+            )
+        check_is_fitted(mlp)
+        names = set(cls._get_param_names())
+        settings = {k: v for k, v in mlp.get_params().items() if k in names}
+
+        def architecture(name, value):
+            if name == "hidden_layer_sizes":
+                return tuple(int(v) for v in np.atleast_1d(value))
+            return value
+
+        for name in ("hidden_layer_sizes", "activation"):
+            if name in params and architecture(name, params[name]) != architecture(
+                name, settings[name]
+            ):
+                raise ValueError(
+                    f"from_mlp continues the network of mlp, whose {name} is "
+                    f"{settings[name]!r}; {name}={params[name]!r} cannot be "
+                    f"changed. Train a new {cls.__name__} instead."
+                )
+        settings.update(params)
+        settings["warm_start"] = True
+        est = cls(**settings)
+        est._validate_params()
+        dtype = est._compute_dtype()
+        if isinstance(dtype, tuple):
+            dtype = mlp.coefs_[0].dtype
+        est._adopt_targets(mlp)
+        est.n_features_in_ = mlp.n_features_in_
+        if hasattr(mlp, "feature_names_in_"):
+            est.feature_names_in_ = mlp.feature_names_in_
+        state = TrainState(
+            coefs=[np.array(c, dtype=dtype) for c in mlp.coefs_],
+            intercepts=[np.array(b, dtype=dtype) for b in mlp.intercepts_],
+            masks=[None] * len(mlp.coefs_),
+            activation=mlp.activation,
+            out_activation=mlp.out_activation_,
+            n_iter=mlp.n_iter_,
+            t=getattr(mlp, "t_", 0),
+            loss=mlp.loss_,
+            loss_curve=list(getattr(mlp, "loss_curve_", [])),
+            best_loss=getattr(mlp, "best_loss_", None),
+            validation_scores=getattr(mlp, "validation_scores_", None),
+            best_validation_score=getattr(mlp, "best_validation_score_", None),
+        )
+        hidden_sizes = [c.shape[1] for c in mlp.coefs_[:-1]]
+        est._commit(state, hidden_sizes, first_pass=True)
+        est._fit_hidden_layer_sizes = tuple(est._hidden_sizes())
+        return est
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
