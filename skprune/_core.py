@@ -313,8 +313,9 @@ def loss_and_gradients(
 
     # For softmax + cross-entropy, logistic + binary cross-entropy, identity +
     # squared error and exp + Poisson deviance the output delta is simply P - Y
-    # (as in MLPRegressor, not divided by the number of outputs). Dividing it by ``denom`` here scales every gradient
-    # below at the cost of one small array.
+    # (as in MLPRegressor, not divided by the number of outputs). Dividing it
+    # by ``denom`` here scales every gradient below at the cost of one small
+    # array.
     delta = out - Y
     if sample_weight is not None:
         delta *= sample_weight[:, np.newaxis]

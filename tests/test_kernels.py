@@ -10,9 +10,9 @@ import pytest
 from sklearn.datasets import load_digits
 
 from skprune import PrunedMLPClassifier, _kernels
-from skprune._optim import loop as _loop
 from skprune._core import loss_and_gradients
 from skprune._optim import Adam
+from skprune._optim import loop as _loop
 
 numba = pytest.importorskip("numba")
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -485,12 +485,15 @@ def test_lottery_rewinds_survivors_to_the_recorded_weights():
         train_data=(X, Y, None),
     )
     state.n_iter = 1
-    pruner.schedule.after_epoch(pruner, state, plateau=False)  # records the early weights
+    # The first epoch's end records the early weights.
+    pruner.schedule.after_epoch(pruner, state, plateau=False)
     early = [c.copy() for c in state.coefs] + [b.copy() for b in state.intercepts]
     for p in state.params:
         p += rng.normal(size=p.shape)  # "training"
     trained = [c.copy() for c in state.coefs]
-    pruner.schedule.after_epoch(pruner, state, plateau=True)  # a round: prune, then rewind
+    pruner.schedule.after_epoch(
+        pruner, state, plateau=True
+    )  # a round: prune, then rewind
     for c, m, e, t in zip(state.coefs, state.masks, early, trained):
         np.testing.assert_array_equal(c[m], e[m])
         assert np.all(c[~m] == 0)
