@@ -1,10 +1,11 @@
-"""skprune: a scikit-learn MLP classifier that prunes itself while it trains.
+"""skprune: scikit-learn MLPs that prune themselves while they train.
 
 The pruned network is stored as ``scipy.sparse`` matrices, so it really is smaller
 and faster than the dense one.
 """
 
 from ._classifier import PrunedMLPClassifier
+from ._regressor import PrunedMLPRegressor
 
 __version__ = "0.1.0.dev0"
 
@@ -12,6 +13,7 @@ __version__ = "0.1.0.dev0"
 #: other object in the file is scikit-learn's or plain NumPy/SciPy data.
 TRUSTED_TYPES = [
     "skprune._classifier.PrunedMLPClassifier",
+    "skprune._regressor.PrunedMLPRegressor",
     # The class's module in files saved by earlier versions.
     "skprune._mlp.PrunedMLPClassifier",
 ]
@@ -27,4 +29,10 @@ def to_onnx(model, X_sample, **kwargs):
     return _to_onnx(model, X_sample, **kwargs)
 
 
-__all__ = ["PrunedMLPClassifier", "TRUSTED_TYPES", "to_onnx", "__version__"]
+__all__ = [
+    "PrunedMLPClassifier",
+    "PrunedMLPRegressor",
+    "TRUSTED_TYPES",
+    "to_onnx",
+    "__version__",
+]

@@ -1,0 +1,234 @@
+"""Docstring parts shared by PrunedMLPClassifier and PrunedMLPRegressor.
+
+The parameters and fitted attributes that the two estimators share are
+described once, here; each estimator's docstring puts them together with its
+own.
+"""
+
+MLP_PARAMETERS = """\
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element represents the number of neurons in the ith hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation function for the hidden layers.
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        The solver for weight optimization: L-BFGS-B from scipy, stochastic
+        gradient descent, or Adam.
+
+    alpha : float, default=0.0001
+        Strength of the L2 regularization term, divided by the sample size when
+        added to the loss.
+
+    batch_size : int, default='auto'
+        Size of minibatches for stochastic optimizers; ``'auto'`` means
+        ``min(200, n_samples)``. Unused by 'lbfgs'.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning rate schedule for 'sgd', as in MLPClassifier.
+
+    learning_rate_init : float, default=0.001
+        The initial learning rate ('sgd' and 'adam').
+
+    power_t : float, default=0.5
+        The exponent for the 'invscaling' learning rate.
+
+    max_iter : int, default=200
+        Maximum number of iterations: epochs for 'sgd' and 'adam', L-BFGS
+        iterations for 'lbfgs'. The pruning schedule is laid out inside this
+        budget.
+
+    shuffle : bool, default=True
+        Whether to shuffle samples in each iteration ('sgd' and 'adam').
+
+    random_state : int, RandomState instance, default=None
+        Determines weight initialization, the early-stopping split, batch
+        sampling and random pruning scores. Pass an int for reproducible results.
+
+    tol : float, default=1e-4
+        Tolerance for the optimization. When the loss or score is not improving by
+        at least ``tol`` for ``n_iter_no_change`` consecutive iterations, training
+        stops. The rule is only applied once the pruning schedule is complete.
+
+    verbose : bool, default=False
+        Whether to print progress messages (one line per iteration and per
+        pruning round) to stdout.
+
+    warm_start : bool, default=False
+        When True, reuse the solution of the previous call to fit as
+        initialization. Pruned weights stay pruned; the schedule continues from
+        the current sparsity to ``sparsity``.
+
+    momentum : float, default=0.9
+        Momentum for gradient descent update ('sgd').
+
+    nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum ('sgd' with momentum > 0).
+
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training data and stop
+        when the validation score stops improving. The best weights are restored
+        at the end, among those that already meet the target sparsity. The
+        split is stratified for binary and multiclass targets.
+
+    validation_fraction : float, default=0.1
+        The proportion of training data set aside for early stopping and for the
+        greedy pruning search.
+
+    beta_1 : float, default=0.9
+        Exponential decay rate for the first moment estimates in 'adam'.
+
+    beta_2 : float, default=0.999
+        Exponential decay rate for the second moment estimates in 'adam'.
+
+    epsilon : float, default=1e-8
+        Value for numerical stability in 'adam'.
+
+    n_iter_no_change : int, default=10
+        Maximum number of epochs to not meet ``tol`` improvement ('sgd', 'adam').
+
+    max_fun : int, default=15000
+        Maximum number of loss function calls ('lbfgs').
+
+"""
+
+PRUNING_PARAMETERS = """\
+    sparsity : float in [0, 1) or 'auto', default=0.9
+        Target fraction of weights removed. ``0`` trains a dense network. With
+        ``pruning_scope='layer'`` every hidden layer reaches it and the output
+        layer is pruned at half the rate; with ``'global'`` it is the share over
+        all weights; with ``granularity='neuron'`` it is the share of hidden
+        units removed. ``'auto'`` runs the greedy search with no fixed target:
+        the sparsest model whose held-out loss stays within ``pruning_tol`` of
+        the dense one.
+
+    pruning : {'magnitude', 'random', 'taylor', 'obd'}, default='magnitude'
+        Saliency criterion that ranks weights: ``'magnitude'`` keeps the largest
+        ``|w|`` (Han et al. 2015); ``'random'`` is the baseline (Blalock et al.
+        2020); ``'taylor'`` uses ``|w * dL/dw|`` accumulated over a pass of
+        training data (Molchanov et al. 2017); ``'obd'`` uses ``h * w**2 / 2``
+        with ``h`` the empirical Fisher diagonal (LeCun et al. 1990). The last
+        two gather statistics on up to 2048 training samples at each round.
+
+    pruning_scope : {'layer', 'global'}, default='layer'
+        ``'layer'`` reaches ``sparsity`` in every hidden layer (the output layer
+        at half the rate); ``'global'`` ranks all weights together; each layer
+        keeps at least as many weights as it has output units, and the best
+        weights along one path into every output unit are always kept, so no
+        output is cut off from the inputs.
+
+    granularity : {'weight', 'neuron'}, default='weight'
+        ``'weight'`` removes single connections; ``'neuron'`` removes whole
+        hidden units (scored by ``||w_in|| * ||w_out||`` for magnitude, by the
+        criterion summed over the unit's weights otherwise), which shrinks the
+        stored matrices: see ``hidden_layer_sizes_``.
+
+    pruning_schedule : {'gradual', 'iterative', 'oneshot', 'lottery', 'greedy'}, \\
+            default='gradual'
+        When to prune. ``'gradual'``: during training, along the cubic schedule
+        of Zhu & Gupta (2017), then fine-tune. ``'oneshot'``: train, prune once,
+        fine-tune. ``'iterative'`` (Han et al. 2015): ``pruning_steps`` rounds,
+        each removing the same share of the remaining weights, with retraining
+        in between. ``'lottery'`` (Frankle & Carbin 2019): as iterative, but
+        the surviving weights are rewound to their values after the first epoch
+        (at the start of the fit for ``'lbfgs'``) at each round. ``'greedy'``:
+        a layer-wise search on held-out data (see ``pruning_tol``). Phase
+        schedules (all but gradual) train until the loss stops improving or the
+        phase's share of ``max_iter`` is spent.
+
+    pruning_steps : int, default=10
+        Number of pruning rounds.
+
+    finetune_iter : int, default=10
+        Epochs of training after the last pruning round, before the stopping
+        rule (``tol``, ``n_iter_no_change``) may end training. The gradual
+        schedule shortens them in proportion with the rest of its layout when
+        that does not fit in ``max_iter``.
+
+    pruning_tol : float, default=0.01
+        Greedy search and ``sparsity='auto'``: largest accepted rise of the
+        held-out loss (log-loss, or the regression loss) over its value before
+        the first round. Each round tries to prune more of each layer in turn,
+        largest first, and keeps a step only within this tolerance; the search
+        stops when a round keeps nothing or the target is met.
+
+"""
+
+DTYPE_PARAMETER = """\
+    dtype : {'float32', 'float64'} or None, default='float32'
+        Compute dtype of training and prediction. None follows ``X`` (float64
+        unless ``X`` is float32).
+
+"""
+
+# ``{score}``: what the held-out score is (accuracy, R²).
+FITTED_ATTRIBUTES = """\
+    loss_ : float
+        The current loss computed with the loss function.
+
+    best_loss_ : float or None
+        The minimum loss reached by the solver since the last pruning round;
+        None with ``early_stopping=True``.
+
+    loss_curve_ : list of shape (`n_iter_`,)
+        The loss at each iteration.
+
+    validation_scores_ : list of shape (`n_iter_`,) or None
+        Validation {score} at each iteration when ``early_stopping=True``.
+
+    best_validation_score_ : float or None
+        Best validation {score} after the last pruning round when
+        ``early_stopping=True``.
+
+    t_ : int
+        The number of training samples seen by the solver during fitting.
+
+    sparse_coefs_ : list of scipy.sparse.csr_array
+        The stored weight matrices, layer by layer; stored entries are the kept
+        weights. Assigning a list of matrices of the same shapes replaces them.
+
+    coefs_ : list of ndarray
+        Read-only dense copies of ``sparse_coefs_``, made on access and never
+        pickled. Assigning a list of arrays of the same shapes replaces the
+        weights, zeros being pruned weights; before any fit, it sets the
+        weights ``partial_fit`` (or a warm-start ``fit``) starts from.
+
+    intercepts_ : list of ndarray
+        The bias vector of each layer (read-only); assign a list to replace it.
+
+    sparsity_ : float
+        Achieved fraction of zero weights over all layers.
+
+    layer_sparsity_ : ndarray of shape (n_layers - 1,)
+        Achieved fraction of zero weights in each layer.
+
+    hidden_layer_sizes_ : tuple of int
+        Hidden layer sizes of the stored network.
+
+    pruning_history_ : list of dict
+        One record per pruning round (greedy: per candidate tried, with the
+        search round in ``round``): ``round``, ``iteration``, ``t``, ``target``,
+        ``sparsity``, ``layer_sparsity``, ``loss``, ``validation_score``,
+        ``accepted``.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`, when they are all strings.
+
+    n_iter_ : int
+        The number of iterations the solver has run in the last call to
+        ``fit`` or ``partial_fit``, as in MLPClassifier. ``loss_curve_`` and
+        ``pruning_history_`` span every call since the network was created.
+
+    n_layers_ : int
+        Number of layers.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Name of the output activation function.
+
+"""
