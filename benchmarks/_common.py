@@ -87,6 +87,23 @@ def load_mnist(path=None):
     )
 
 
+def load_abalone(path=None):
+    """UCI Abalone as ``(X, y)``, or ``(None, reason)`` when the file is absent.
+
+    ``path`` (or the ``SKPRUNE_ABALONE`` environment variable) points to an ``.npz``
+    with ``X`` (4177 x 10: sex one-hot, then the eight measurements) and ``y``
+    (rings). Nothing is downloaded.
+    """
+    path = path or os.environ.get("SKPRUNE_ABALONE")
+    if not path:
+        return None, "no --abalone PATH and SKPRUNE_ABALONE is not set"
+    path = Path(path)
+    if not path.exists():
+        return None, f"file not found: {path}"
+    with np.load(path) as data:
+        return np.asarray(data["X"], dtype=float), np.asarray(data["y"], dtype=float)
+
+
 def markdown_table(header, rows):
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]

@@ -13,9 +13,22 @@ Two data sets:
             usual MNIST mean 0.1307 and std 0.3081). Give the data with
             ``--mnist PATH`` or ``SKPRUNE_MNIST``.
 
+``regression``  PrunedMLPRegressor against MLPRegressor, both with their defaults
+            (hidden (100,), adam, max_iter=200; PrunedMLPRegressor computes in
+            float32), test R² on diabetes, Friedman #1 (2000 samples, noise 1.0,
+            generated once with random_state=0) and UCI Abalone (``--abalone PATH``
+            or ``SKPRUNE_ABALONE``; skipped when absent). Per seed: an 80/20 split
+            with that seed, X standardized on the training part, y standardized
+            with the training mean and std (the same for both estimators; R² is
+            unchanged by it), ``random_state=seed``. Rows: the defaults and fixed
+            sparsities; ConvergenceWarnings are counted per row. Sets where the
+            defaults lose more than ``--target`` R² get a second table (pruning
+            schedules x sparsities) unless ``--no-explore``.
+
     python benchmarks/bench_accuracy.py digits [--seeds 5] [--out FILE.md]
     python benchmarks/bench_accuracy.py mnist --mnist ../shared/data/mnist.npz \\
         --epochs 50 --sparsities 0.92 0.98
+    python benchmarks/bench_accuracy.py regression --abalone ../shared/data/abalone.npz
 
 Every configuration is run with the same ``max_iter`` as the dense reference.
 """
@@ -28,14 +41,14 @@ import time
 import warnings
 
 import numpy as np
-from _common import environment, load_mnist, markdown_table, versions
-from sklearn.datasets import load_digits
+from _common import environment, load_abalone, load_mnist, markdown_table, versions
+from sklearn.datasets import load_diabetes, load_digits, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
-from skprune import PrunedMLPClassifier
+from skprune import PrunedMLPClassifier, PrunedMLPRegressor
 
 CRITERIA = ["magnitude", "taylor", "obd", "random"]
 SCHEDULES = ["gradual", "iterative", "oneshot", "lottery", "greedy"]
@@ -171,6 +184,229 @@ def run_mnist(args):
     return results
 
 
+# --- regression ---------------------------------------------------------------
+
+REGRESSION_SETS = ["diabetes", "friedman1", "abalone"]
+DEFAULT = "default"  # the estimator's default sparsity, whatever it is
+
+
+def regression_data(name, abalone=None):
+    """``(X, y)`` of a regression set, or ``(None, reason)`` to skip it."""
+    if name == "diabetes":
+        return load_diabetes(return_X_y=True)
+    if name == "friedman1":
+        return make_friedman1(n_samples=2000, noise=1.0, random_state=0)
+    return load_abalone(abalone)
+
+
+def regression_splits(X, y, n_seeds):
+    """Seeded 80/20 splits; X standardized, y standardized on the training part."""
+    for seed in range(n_seeds):
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.2, random_state=seed
+        )
+        scaler = StandardScaler().fit(X_train)
+        mean, std = y_train.mean(), y_train.std()
+        yield (
+            seed,
+            scaler.transform(X_train),
+            scaler.transform(X_test),
+            (y_train - mean) / std,
+            (y_test - mean) / std,
+        )
+
+
+def fit_counting(model, X, y):
+    """Fit; return seconds and the number of ConvergenceWarnings (others re-shown)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        model.fit(X, y)
+        seconds = time.perf_counter() - start
+    n_conv = 0
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            n_conv += 1
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return seconds, n_conv
+
+
+def regression_models(sparsities, schedules=("gradual",)):
+    """(label, schedule, sparsity, factory) for every configuration, dense first."""
+    models = [("MLPRegressor", None, 0.0, lambda s: MLPRegressor(random_state=s))]
+    for schedule in schedules:
+        for sparsity in sparsities:
+            params = {} if sparsity == DEFAULT else {"sparsity": sparsity}
+            if schedule != "gradual":
+                params["pruning_schedule"] = schedule
+            label = "PrunedMLPRegressor" + (
+                f" {json.dumps(params)}" if params else " (defaults)"
+            )
+            models.append(
+                (
+                    label,
+                    schedule,
+                    sparsity,
+                    lambda s, p=params: PrunedMLPRegressor(random_state=s, **p),
+                )
+            )
+    return models
+
+
+def evaluate_regression(models, splits, data_name):
+    """Fit every model on every split, alternating models within a seed."""
+    records = [
+        {
+            "data": data_name,
+            "model": label,
+            "schedule": schedule,
+            "sparsity": sparsity,
+            "r2": [],
+            "achieved": [],
+            "n_iter": [],
+            "seconds": [],
+            "convergence_warnings": 0,
+        }
+        for label, schedule, sparsity, _ in models
+    ]
+    for seed, X_train, X_test, y_train, y_test in splits:
+        for record, (_, _, _, make) in zip(records, models):
+            model = make(seed)
+            seconds, n_conv = fit_counting(model, X_train, y_train)
+            record["r2"].append(model.score(X_test, y_test))
+            record["achieved"].append(float(getattr(model, "sparsity_", 0.0)))
+            record["n_iter"].append(int(model.n_iter_))
+            record["seconds"].append(seconds)
+            record["convergence_warnings"] += n_conv
+        print(f"{data_name} seed {seed} done", file=sys.stderr, flush=True)
+    for record in records:
+        if record["sparsity"] == DEFAULT:
+            record["default_sparsity"] = PrunedMLPRegressor().sparsity
+    return records
+
+
+def regression_table(records, dense, target, seeds):
+    header = [
+        "data",
+        "model",
+        "sparsity",
+        "test R²",
+        "ΔR² vs MLPRegressor",
+        f"within {target:g}",
+        "achieved sparsity",
+        "epochs (n_iter_)",
+        "fit (s)",
+        f"ConvergenceWarnings (of {seeds})",
+    ]
+    rows = []
+    for r in records:
+        r2 = np.array(r["r2"])
+        base = np.array(dense[r["data"]]["r2"])
+        delta = r2 - base  # paired by seed
+        is_dense = r is dense[r["data"]]
+        sparsity = r["sparsity"]
+        if sparsity == DEFAULT:
+            sparsity = f"default ({r['default_sparsity']:g})"
+        n_iter = np.array(r["n_iter"])
+        rows.append(
+            [
+                r["data"],
+                r["model"],
+                "—" if is_dense else f"{sparsity}",
+                f"{r2.mean():.4f} ± {r2.std():.4f}",
+                "—" if is_dense else f"{delta.mean():+.4f} ± {delta.std():.4f}",
+                "—" if is_dense else ("yes" if delta.mean() >= -target else "**no**"),
+                f"{np.mean(r['achieved']):.3f}",
+                f"{n_iter.mean():.0f} ± {n_iter.std():.0f}",
+                f"{np.mean(r['seconds']):.2f}",
+                str(r["convergence_warnings"]),
+            ]
+        )
+    return markdown_table(header, rows)
+
+
+def meets_target(record, dense, target):
+    delta = np.mean(record["r2"]) - np.mean(dense[record["data"]]["r2"])
+    return delta >= -target
+
+
+def run_regression(args):
+    main_sparsities = [DEFAULT] + args.sparsities
+    results, explore, dense, notes = [], [], {}, []
+    for name in args.sets:
+        X, y = regression_data(name, args.abalone)
+        if X is None:
+            notes.append(f"{name}: skipped ({y})")
+            print(f"{name}: SKIPPED ({y})", file=sys.stderr, flush=True)
+            continue
+        splits = list(regression_splits(X, y, args.seeds))
+        records = evaluate_regression(regression_models(main_sparsities), splits, name)
+        dense[name] = records[0]
+        results += records
+        default = next(r for r in records if r["sparsity"] == DEFAULT)
+        if args.no_explore or meets_target(default, dense, args.target):
+            continue
+        # The defaults miss the target: which schedule / sparsity reaches it?
+        done = {(r["schedule"], r["sparsity"]) for r in records[1:]}
+        wanted = [
+            (label, schedule, sparsity, make)
+            for label, schedule, sparsity, make in regression_models(
+                [DEFAULT] + args.explore_sparsities, args.explore_schedules
+            )[1:]
+            if (schedule, sparsity) not in done
+        ]
+        print(f"{name}: exploring {len(wanted)} configurations", file=sys.stderr)
+        extra = evaluate_regression([regression_models([])[0]] + wanted, splits, name)
+        # The dense reference is refitted with the same seeds (deterministic), so
+        # it is dropped here; the paired differences use the first one.
+        known = [r for r in records[1:] if r["schedule"] in args.explore_schedules]
+        explore += sorted(
+            known + extra[1:],
+            key=lambda r: (
+                args.explore_schedules.index(r["schedule"]),
+                -1 if r["sparsity"] == DEFAULT else r["sparsity"],
+            ),
+        )
+    return results, explore, dense, notes
+
+
+def report_regression(args, results, explore, dense, notes):
+    print(
+        f"{args.seeds} seeds; per seed an 80/20 split with that seed and "
+        "random_state=seed for both estimators; X standardized on the training part "
+        "(StandardScaler), y standardized with the training mean and std (the same "
+        "for both estimators; R² is invariant to it). Both estimators with their "
+        "defaults (hidden (100,), adam, max_iter=200; PrunedMLPRegressor in float32, "
+        "MLPRegressor in float64). ΔR²: mean ± std over seeds of the paired "
+        f"difference; target: ΔR² ≥ -{args.target:g}. friedman1: make_friedman1("
+        "n_samples=2000, noise=1.0, random_state=0).\n"
+    )
+    for note in notes:
+        print(f"NOTE {note}\n")
+    print("## PrunedMLPRegressor against MLPRegressor\n")
+    print(regression_table(results, dense, args.target, args.seeds))
+    print()
+    for name, record in dense.items():
+        default = next(
+            r for r in results if r["data"] == name and r["sparsity"] == DEFAULT
+        )
+        delta = np.mean(default["r2"]) - np.mean(record["r2"])
+        verdict = "MET" if delta >= -args.target else "NOT MET"
+        print(f"- {name}: defaults ΔR² = {delta:+.4f}: target {verdict}")
+    if not explore and not args.no_explore:
+        print(
+            "\nNo second table: the defaults are within the target on every set, "
+            "so no schedules x sparsities exploration was run."
+        )
+    if explore:
+        print(
+            "\n## For information: schedules x sparsities on the sets where the "
+            "defaults miss the target\n"
+        )
+        print(regression_table(explore, dense, args.target, args.seeds))
+
+
 def _pack(outcome):
     acc, sparsity, seconds = outcome
     return {
@@ -240,6 +476,27 @@ def main(argv=None):
         help="standardize pixels ((x/255 - 0.1307) / 0.3081) instead of x/255",
     )
     mnist.add_argument("--skip-dense", action="store_true")
+    regression = sub.add_parser("regression")
+    regression.add_argument("--seeds", type=int, default=5)
+    regression.add_argument(
+        "--sparsities", type=float, nargs="+", default=[0.5, 0.8, 0.9, 0.95]
+    )
+    regression.add_argument("--sets", nargs="+", default=REGRESSION_SETS)
+    regression.add_argument(
+        "--abalone", help="path to abalone.npz (or SKPRUNE_ABALONE)"
+    )
+    regression.add_argument("--target", type=float, default=0.01)
+    regression.add_argument("--no-explore", action="store_true")
+    regression.add_argument(
+        "--explore-sparsities",
+        type=float,
+        nargs="+",
+        default=[0.3, 0.5, 0.6, 0.7, 0.8, 0.9],
+    )
+    regression.add_argument(
+        "--explore-schedules", nargs="+", default=["gradual", "iterative"]
+    )
+    regression.add_argument("--out", help="also write the results (JSON) here")
     for p in (digits, mnist):
         p.add_argument(
             "--params",
@@ -248,6 +505,8 @@ def main(argv=None):
         )
         p.add_argument("--out", help="also write the results (JSON) here")
     args = parser.parse_args(argv)
+    if args.data == "regression":
+        return main_regression(args)
 
     warnings.simplefilter("ignore", ConvergenceWarning)
     start = time.perf_counter()
@@ -262,6 +521,24 @@ def main(argv=None):
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"args": vars(args), "results": results}, f, indent=1)
+
+
+def main_regression(args):
+    start = time.perf_counter()
+    results, explore, dense, notes = run_regression(args)
+    elapsed = time.perf_counter() - start
+    print(environment())
+    print(versions())
+    print(f"command: python benchmarks/bench_accuracy.py {' '.join(sys.argv[1:])}")
+    print(f"wall time: {elapsed:.0f} s\n")
+    report_regression(args, results, explore, dense, notes)
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(
+                {"args": vars(args), "results": results, "explore": explore},
+                f,
+                indent=1,
+            )
 
 
 if __name__ == "__main__":
