@@ -1,8 +1,10 @@
-"""Plots of pruned networks: accuracy against sparsity, layers, training, masks.
+"""Plots of pruned networks: score against sparsity, layers, training, masks.
 
 Needs matplotlib, an optional dependency: ``pip install "skprune[plot]"``. Every
 function draws on the Axes (or Figure) it is given, or on a new one, and returns
-it, so plots can be combined and restyled with the usual matplotlib calls.
+it, so plots can be combined and restyled with the usual matplotlib calls. The
+functions that take a fitted model accept a :class:`~skprune.PrunedMLPClassifier`
+or a :class:`~skprune.PrunedMLPRegressor`, alone or at the end of a Pipeline.
 """
 
 import math
@@ -18,7 +20,8 @@ except ImportError as exc:  # tests/test_plot.py hides matplotlib to check this
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._mlp import PrunedMLPClassifier
+from ._classifier import PrunedMLPClassifier
+from ._regressor import PrunedMLPRegressor
 
 __all__ = [
     "plot_input_mask",
@@ -29,6 +32,8 @@ __all__ = [
 
 SPARSITY_LABEL = "sparsity (fraction of weights removed)"
 ACCURACY_LABEL = "accuracy"
+R2_LABEL = "R²"
+ESTIMATORS = (PrunedMLPClassifier, PrunedMLPRegressor)
 BASELINE_LABEL = "random pruning (baseline)"
 
 
@@ -42,13 +47,13 @@ def _new_axes(ax):
 
 
 def _final_estimator(estimator):
-    """The fitted PrunedMLPClassifier itself, or the last step of a Pipeline."""
+    """The fitted skprune estimator itself, or the last step of a Pipeline."""
     if hasattr(estimator, "steps"):
         estimator = estimator.steps[-1][1]
-    if not isinstance(estimator, PrunedMLPClassifier):
+    if not isinstance(estimator, ESTIMATORS):
         raise TypeError(
-            "Expected a PrunedMLPClassifier or a Pipeline ending in one, got "
-            f"{type(estimator).__name__}."
+            "Expected a PrunedMLPClassifier or PrunedMLPRegressor, or a Pipeline "
+            f"ending in one, got {type(estimator).__name__}."
         )
     check_is_fitted(estimator, "sparse_coefs_")
     return estimator
@@ -82,8 +87,10 @@ def _curve(values, label):
     return x[order], mean[order], None if std is None else std[order]
 
 
-def plot_sparsity_tradeoff(results, *, dense_score=None, baseline=None, ax=None):
-    """Plot accuracy against sparsity, one curve per pruning setting.
+def plot_sparsity_tradeoff(
+    results, *, dense_score=None, baseline=None, ax=None, score_label=ACCURACY_LABEL
+):
+    """Plot a score against sparsity, one curve per pruning setting.
 
     Parameters
     ----------
@@ -95,8 +102,8 @@ def plot_sparsity_tradeoff(results, *, dense_score=None, baseline=None, ax=None)
         the spread is drawn as a band of one standard deviation.
 
     dense_score : float or (float, float), default=None
-        Score of the dense network (``MLPClassifier``), drawn as a horizontal
-        line; a pair ``(mean, std)`` adds a band.
+        Score of the dense network (``MLPClassifier`` or ``MLPRegressor``),
+        drawn as a horizontal line; a pair ``(mean, std)`` adds a band.
 
     baseline : (array-like, array-like), default=None
         ``(sparsities, scores)`` of random pruning, the baseline every criterion
@@ -105,6 +112,10 @@ def plot_sparsity_tradeoff(results, *, dense_score=None, baseline=None, ax=None)
 
     ax : matplotlib.axes.Axes, default=None
         Axes to draw on; a new figure is created if None.
+
+    score_label : str, default="accuracy"
+        The y-axis label: what the scores are, e.g. ``"R²"`` for regressors
+        (``skprune.plot.R2_LABEL``).
 
     Returns
     -------
@@ -151,7 +162,7 @@ def plot_sparsity_tradeoff(results, *, dense_score=None, baseline=None, ax=None)
         if score.size == 2:
             ax.axhspan(score[0] - score[1], score[0] + score[1], color="0.8", alpha=0.5)
     ax.set_xlabel(SPARSITY_LABEL)
-    ax.set_ylabel(ACCURACY_LABEL)
+    ax.set_ylabel(score_label)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower left")
     return ax
@@ -180,7 +191,7 @@ def plot_layer_sparsity(estimator, ax=None):
 
     Parameters
     ----------
-    estimator : PrunedMLPClassifier or Pipeline
+    estimator : PrunedMLPClassifier, PrunedMLPRegressor or Pipeline
         A fitted estimator, or a fitted Pipeline whose last step is one.
 
     ax : matplotlib.axes.Axes, default=None
@@ -248,7 +259,7 @@ def plot_loss_curve(estimator, ax=None):
 
     Parameters
     ----------
-    estimator : PrunedMLPClassifier or Pipeline
+    estimator : PrunedMLPClassifier, PrunedMLPRegressor or Pipeline
         A fitted estimator, or a fitted Pipeline whose last step is one.
 
     ax : matplotlib.axes.Axes, default=None
@@ -324,7 +335,7 @@ def plot_input_mask(estimator, image_shape, n_units=16, fig=None):
 
     Parameters
     ----------
-    estimator : PrunedMLPClassifier or Pipeline
+    estimator : PrunedMLPClassifier, PrunedMLPRegressor or Pipeline
         A fitted estimator, or a fitted Pipeline whose last step is one, trained
         on flattened images of shape ``image_shape``.
 

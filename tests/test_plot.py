@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skprune import PrunedMLPClassifier
+from skprune import PrunedMLPClassifier, PrunedMLPRegressor
 
 
 def test_import_without_matplotlib_names_the_extra(monkeypatch):
@@ -44,11 +44,17 @@ def digits():
     return X / 16.0, y
 
 
-def fit(X, y, **params):
+def fit(X, y, estimator=PrunedMLPClassifier, **params):
     params = {"hidden_layer_sizes": (20,), "max_iter": 20, "random_state": 0, **params}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return PrunedMLPClassifier(**params).fit(X, y)
+        return estimator(**params).fit(X, y)
+
+
+def fit_regressor(X, y, **params):
+    """A regressor on the digits pixels: the digit's value, and a second output."""
+    Y = np.column_stack([y, X.mean(axis=1)]) if params.pop("two", False) else y
+    return fit(X, Y.astype(float), PrunedMLPRegressor, **params)
 
 
 def render(fig, tmp_path):
@@ -160,7 +166,8 @@ def test_plots_name_the_estimator_they_need(digits, plt):
         pipe = make_pipeline(StandardScaler(), MLPClassifier((5,), max_iter=2)).fit(
             X, y
         )
-    with pytest.raises(TypeError, match="PrunedMLPClassifier or a Pipeline ending"):
+    message = "PrunedMLPClassifier or PrunedMLPRegressor, or a Pipeline ending"
+    with pytest.raises(TypeError, match=message):
         plotting().plot_layer_sparsity(pipe)
 
 
@@ -265,3 +272,72 @@ def test_input_mask_rejects_a_wrong_image_shape(digits, plt):
     clf = fit(X, y, max_iter=2)
     with pytest.raises(ValueError, match="64 features"):
         plotting().plot_input_mask(clf, image_shape=(7, 7))
+
+
+# -- a fitted PrunedMLPRegressor, wherever a classifier goes ---------------------
+
+
+def test_tradeoff_labels_its_scores_as_asked(plt):
+    ax = plotting().plot_sparsity_tradeoff(
+        {"magnitude": ([0.5, 0.9], [0.8, 0.7])},
+        dense_score=0.82,
+        score_label=plotting().R2_LABEL,
+    )
+    assert ax.get_ylabel() == "R²"
+
+
+@pytest.mark.parametrize("loss, two", [("squared_error", False), ("poisson", True)])
+def test_regressor_layer_sparsity_and_loss_curve(digits, tmp_path, loss, two, plt):
+    X, y = digits
+    reg = fit_regressor(X, y, loss=loss, two=two, sparsity=0.8, pruning_steps=3)
+    ax = plotting().plot_layer_sparsity(reg)
+    render(ax.figure, tmp_path)
+    np.testing.assert_allclose(
+        [b.get_height() for b in ax.patches], reg.layer_sparsity_
+    )
+    assert [t.get_text() for t in ax.get_xticklabels()][-1] == "hidden → output"
+    ax = plotting().plot_loss_curve(reg)
+    render(ax.figure, tmp_path)
+    curve, *rounds = ax.get_lines()
+    np.testing.assert_allclose(curve.get_ydata(), reg.loss_curve_)
+    assert len(rounds) == 3
+    assert ax.get_ylabel() == "loss"
+
+
+def test_regressor_lbfgs_loss_curve_in_a_pipeline(digits, plt):
+    X, y = digits
+    pipe = make_pipeline(
+        StandardScaler(),
+        PrunedMLPRegressor(
+            hidden_layer_sizes=(10,),
+            solver="lbfgs",
+            pruning_steps=3,
+            max_iter=30,
+            random_state=0,
+        ),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe.fit(X[:400], y[:400].astype(float))
+    ax = plotting().plot_loss_curve(pipe)
+    curve, *rounds = ax.get_lines()
+    assert curve.get_xdata()[-1] == pipe[-1].n_iter_
+    assert len(rounds) == 3
+    assert len(plotting().plot_layer_sparsity(pipe).patches) == 2
+
+
+def test_regressor_input_mask(digits, tmp_path, plt):
+    X, y = digits
+    reg = fit_regressor(X, y, sparsity=0.9)
+    fig = plotting().plot_input_mask(reg, image_shape=(8, 8), n_units=4)
+    render(fig, tmp_path)
+    images = [im for ax in fig.axes for im in ax.get_images()]
+    assert len(images) == 4
+    np.testing.assert_array_equal(images[0].get_array().ravel(), reg.coefs_[0][:, 0])
+
+
+def test_plots_require_a_fitted_regressor(plt):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        plotting().plot_loss_curve(PrunedMLPRegressor())
