@@ -248,3 +248,8 @@ class PrunedMLPRegressor(RegressorMixin, BasePrunedMLP):
         """
         out = self._forward(X)
         return out.ravel() if out.shape[1] == 1 else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.positive_only = self.loss == "poisson"
+        return tags

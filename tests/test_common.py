@@ -8,7 +8,7 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from skprune import PrunedMLPClassifier
+from skprune import PrunedMLPClassifier, PrunedMLPRegressor
 
 ESTIMATORS = [
     PrunedMLPClassifier(),
@@ -17,6 +17,11 @@ ESTIMATORS = [
     PrunedMLPClassifier(solver="lbfgs"),
     PrunedMLPClassifier(dtype="float64"),
     PrunedMLPClassifier(solver="lbfgs", dtype="float64"),
+    PrunedMLPRegressor(),
+    PrunedMLPRegressor(sparsity=0),
+    PrunedMLPRegressor(solver="sgd", granularity="neuron", sparsity=0.5),
+    PrunedMLPRegressor(solver="lbfgs", dtype="float64"),
+    PrunedMLPRegressor(loss="poisson", sparsity=0.5, pruning_schedule="iterative"),
 ]
 
 _FLOAT32_SAMPLE_WEIGHT = (
@@ -27,7 +32,22 @@ _FLOAT32_SAMPLE_WEIGHT = (
 )
 
 
+_POISSON_SCORE = (
+    "The check wants R² > 0.5 after 200 epochs on its target shifted to [1, 8]; "
+    "with the Poisson loss and an exponential output neither this network nor "
+    "MLPRegressor(loss='poisson') gets there (R² 0.38 for both at sparsity=0, "
+    "0.25 at 0.5). Poisson fits and predicts correctly otherwise: see "
+    "tests/test_regressor.py."
+)
+
+
 def _expected_failed_checks(estimator):
+    if getattr(estimator, "loss", None) == "poisson":
+        return {
+            "check_regressors_train": _POISSON_SCORE,
+            "check_sample_weight_equivalence_on_dense_data": _FLOAT32_SAMPLE_WEIGHT,
+            "check_sample_weight_equivalence_on_sparse_data": _FLOAT32_SAMPLE_WEIGHT,
+        }
     if estimator.dtype == "float32":
         return {
             "check_sample_weight_equivalence_on_dense_data": _FLOAT32_SAMPLE_WEIGHT,
@@ -49,5 +69,6 @@ def test_sklearn_compatible_estimator(estimator, check):
         check_inplace_ensure_writeable,
     ],
 )
-def test_extra_checks(check):
-    check("PrunedMLPClassifier", PrunedMLPClassifier(max_iter=20))
+@pytest.mark.parametrize("Estimator", [PrunedMLPClassifier, PrunedMLPRegressor])
+def test_extra_checks(check, Estimator):
+    check(Estimator.__name__, Estimator(max_iter=20))

@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
 
 from skprune import PrunedMLPClassifier, _kernels
 from skprune._core import loss_and_gradients
@@ -16,12 +15,6 @@ from skprune._optim import loop as _loop
 
 numba = pytest.importorskip("numba")
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X[:600] / 16, y[:600]
 
 
 def _fit(monkeypatch, setting, X, y, sparse_input=False, **params):
@@ -44,8 +37,8 @@ def _fit(monkeypatch, setting, X, y, sparse_input=False, **params):
         {"solver": "sgd", "dtype": "float64", "learning_rate": "invscaling"},
     ],
 )
-def test_kernels_match_numpy_bit_for_bit(monkeypatch, digits, params):
-    X, y = digits
+def test_kernels_match_numpy_bit_for_bit(monkeypatch, digits_600, params):
+    X, y = digits_600
     reference = _fit(monkeypatch, "0", X, y, **params)
     fused = _fit(monkeypatch, "1", X, y, **params)
     assert fused.loss_curve_ == reference.loss_curve_
@@ -84,13 +77,13 @@ def test_default_uses_kernels_only_for_large_networks(monkeypatch):
     assert _kernels.use_kernels(10)
 
 
-def test_without_numba_the_numpy_code_runs(monkeypatch, digits):
+def test_without_numba_the_numpy_code_runs(monkeypatch, digits_600):
     # numba missing: setting 1 falls back silently, and fits still work.
     monkeypatch.setattr(_kernels, "_KERNELS", None)
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba -> ImportError
     monkeypatch.setenv("SKPRUNE_NUMBA", "1")
     assert not _kernels.use_kernels(10**9)
-    X, y = digits
+    X, y = digits_600
     fallback = _fit(monkeypatch, "1", X, y)
     reference = _fit(monkeypatch, "0", X, y)
     assert fallback.loss_curve_ == reference.loss_curve_
@@ -145,8 +138,8 @@ def test_sparse_input_layer_refuses_a_gradient_without_its_penalty():
         )
 
 
-def test_sparse_input_layer_trains_like_dense_products(monkeypatch, digits):
-    X, y = digits
+def test_sparse_input_layer_trains_like_dense_products(monkeypatch, digits_600):
+    X, y = digits_600
     params = {"sparsity": 0.95, "max_iter": 20}
     calls = []
     build = _loop._sparse_input_layer

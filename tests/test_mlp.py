@@ -13,9 +13,9 @@ import pytest
 import scipy.sparse as sp
 from _expected import expected_sparsity
 from sklearn.base import clone
-from sklearn.datasets import load_digits, load_iris, make_multilabel_classification
+from sklearn.datasets import load_iris, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -25,23 +25,10 @@ from skprune import PrunedMLPClassifier
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
-    return train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
 # ---------------------------------------------------------------- parity oracle
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
-def test_dense_float64_matches_mlpclassifier_on_digits(digits, solver):
-    X_train, X_test, y_train, y_test = digits
+def test_dense_float64_matches_mlpclassifier_on_digits(digits_split, solver):
+    X_train, X_test, y_train, y_test = digits_split
     params = dict(solver=solver, max_iter=60, random_state=0)
     ours = PrunedMLPClassifier(sparsity=0, dtype="float64", **params)
     ref = MLPClassifier(**params)
@@ -56,10 +43,10 @@ def test_dense_float64_matches_mlpclassifier_on_digits(digits, solver):
     )
 
 
-def test_dense_float64_matches_mlpclassifier_with_early_stopping(digits):
+def test_dense_float64_matches_mlpclassifier_with_early_stopping(digits_split):
     # Binary: MLPClassifier stratifies the validation split only there (skprune
     # also stratifies multiclass targets, as MLPClassifier's documentation says).
-    X_train, _, y_train, _ = digits
+    X_train, _, y_train, _ = digits_split
     X_train, y_train = X_train[y_train < 2], y_train[y_train < 2]
     params = dict(early_stopping=True, max_iter=40, random_state=3)
     ours = PrunedMLPClassifier(sparsity=0, dtype="float64", **params)
@@ -118,8 +105,8 @@ def test_logistic_outputs(kind):
     np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-5)
 
 
-def test_predict_proba_rows_sum_to_one_and_match_predict(digits):
-    X_train, X_test, y_train, _ = digits
+def test_predict_proba_rows_sum_to_one_and_match_predict(digits_split):
+    X_train, X_test, y_train, _ = digits_split
     clf = PrunedMLPClassifier(max_iter=20, random_state=0).fit(X_train, y_train)
     proba = clf.predict_proba(X_test)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
@@ -226,9 +213,9 @@ def test_sample_weight_not_modified(iris):
 
 
 # ---------------------------------------------------------- incremental / warm
-def test_partial_fit_requires_classes_then_learns(digits):
+def test_partial_fit_requires_classes_then_learns(digits_split):
     # The schedule spans max_iter calls' worth of samples (the first call's size).
-    X_train, X_test, y_train, y_test = digits
+    X_train, X_test, y_train, y_test = digits_split
     clf = PrunedMLPClassifier(max_iter=100, random_state=0)
     with pytest.raises(ValueError, match="classes must be passed"):
         clf.partial_fit(X_train[:100], y_train[:100])
@@ -277,8 +264,8 @@ def test_warm_start_continues_and_checks_classes(iris):
         clf.fit(X, y)
 
 
-def test_early_stopping_restores_best_pruned_weights(digits):
-    X_train, _, y_train, _ = digits
+def test_early_stopping_restores_best_pruned_weights(digits_split):
+    X_train, _, y_train, _ = digits_split
     clf = PrunedMLPClassifier(early_stopping=True, max_iter=80, random_state=0)
     clf.fit(X_train, y_train)
     assert clf.best_loss_ is None
@@ -400,8 +387,8 @@ def test_input_beyond_float32_range_gets_a_clear_error_in_predict(iris, to):
     assert np.isfinite(wide.fit(X, y).predict_proba(huge)).all()
 
 
-def test_divergence_raises_and_leaves_the_model_unchanged(digits):
-    X_train, _, y_train, _ = digits
+def test_divergence_raises_and_leaves_the_model_unchanged(digits_split):
+    X_train, _, y_train, _ = digits_split
     clf = PrunedMLPClassifier(solver="sgd", max_iter=5, random_state=0)
     clf.fit(X_train, y_train)
     before = [c.copy() for c in clf.sparse_coefs_]
@@ -413,17 +400,17 @@ def test_divergence_raises_and_leaves_the_model_unchanged(digits):
     assert clf.n_iter_ == 5
 
 
-def test_huge_adam_steps_leave_finite_weights(digits):
+def test_huge_adam_steps_leave_finite_weights(digits_split):
     # Adam normalises its steps, so a huge rate gives a poor model, not NaN.
-    X_train, _, y_train, _ = digits
+    X_train, _, y_train, _ = digits_split
     clf = PrunedMLPClassifier(learning_rate_init=1e6, max_iter=3, random_state=0)
     clf.fit(X_train * 1e4, y_train)
     assert all(np.isfinite(c.data).all() for c in clf.sparse_coefs_)
     assert np.isfinite(clf.predict_proba(X_train)).all()
 
 
-def test_failed_fit_keeps_the_previous_model(digits, iris):
-    X_train, _, y_train, _ = digits
+def test_failed_fit_keeps_the_previous_model(digits_split, iris):
+    X_train, _, y_train, _ = digits_split
     clf = PrunedMLPClassifier(solver="sgd", max_iter=3, random_state=0)
     clf.fit(*iris)
     clf.set_params(learning_rate_init=1e8)
@@ -434,8 +421,8 @@ def test_failed_fit_keeps_the_previous_model(digits, iris):
     assert clf.predict(iris[0]).shape == (150,)
 
 
-def test_divergence_on_a_fresh_model_leaves_it_unfitted(digits):
-    X_train, _, y_train, _ = digits
+def test_divergence_on_a_fresh_model_leaves_it_unfitted(digits_split):
+    X_train, _, y_train, _ = digits_split
     clf = PrunedMLPClassifier(solver="sgd", learning_rate_init=1e8, max_iter=5)
     with pytest.raises(ValueError, match="non-finite"):
         clf.fit(X_train * 1e4, y_train)
@@ -444,8 +431,8 @@ def test_divergence_on_a_fresh_model_leaves_it_unfitted(digits):
 
 
 # ---------------------------------------------------------- ecosystem
-def test_pipeline_clone_and_gridsearch(digits):
-    X_train, X_test, y_train, y_test = digits
+def test_pipeline_clone_and_gridsearch(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
     pipe = make_pipeline(
         StandardScaler(), PrunedMLPClassifier(max_iter=30, random_state=0)
     )
@@ -475,8 +462,8 @@ def test_pipeline_clone_and_gridsearch(digits):
         (lambda m: _joblib_bytes(m), lambda b: joblib.load(io.BytesIO(b))),
     ],
 )
-def test_persistence_round_trip(digits, dump, load):
-    X_train, X_test, y_train, _ = digits
+def test_persistence_round_trip(digits_split, dump, load):
+    X_train, X_test, y_train, _ = digits_split
     clf = PrunedMLPClassifier(max_iter=15, random_state=0).fit(X_train, y_train)
     restored = load(dump(clf))
     np.testing.assert_array_equal(
@@ -516,8 +503,8 @@ def test_best_scores_follow_the_last_calls_stopping_rule(iris):
     assert clf.best_loss_ is None and clf.best_validation_score_ is not None
 
 
-def test_partial_fit_after_unpickling_continues(digits):
-    X_train, X_test, y_train, y_test = digits
+def test_partial_fit_after_unpickling_continues(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
     clf = PrunedMLPClassifier(max_iter=20, random_state=0).fit(X_train, y_train)
     restored = pickle.loads(pickle.dumps(clf))
     masks = [c.toarray() != 0 for c in restored.sparse_coefs_]
@@ -540,10 +527,10 @@ def test_partial_fit_after_unpickling_continues(digits):
         dict(hidden_layer_sizes=(40, 20), sparsity=0.97),
     ],
 )
-def test_warm_start_after_unpickling_does_not_prune_again(digits, params):
+def test_warm_start_after_unpickling_does_not_prune_again(digits_split, params):
     # The stored network is compacted; continuing it must count sparsity against
     # the network as first built, not prune the smaller one to the target again.
-    X_train, _, y_train, _ = digits
+    X_train, _, y_train, _ = digits_split
     clf = PrunedMLPClassifier(max_iter=20, warm_start=True, random_state=0, **params)
     clf.fit(X_train, y_train)
     restored = pickle.loads(pickle.dumps(clf))
@@ -557,8 +544,8 @@ def test_warm_start_after_unpickling_does_not_prune_again(digits, params):
     assert restored.sparsity_ == pytest.approx(clf.sparsity_, abs=0.01)
 
 
-def test_unfinished_partial_fit_schedule_survives_pickling(digits):
-    X_train, _, y_train, _ = digits
+def test_unfinished_partial_fit_schedule_survives_pickling(digits_split):
+    X_train, _, y_train, _ = digits_split
     params = dict(
         hidden_layer_sizes=(20,),
         pruning_schedule="iterative",
@@ -624,8 +611,8 @@ def test_held_out_part_without_weight_gets_a_clear_error(iris):
         clf.fit(X, y, sample_weight=sample_weight)
 
 
-def test_a_finished_schedule_is_not_resumed_after_reloading(digits):
-    X_train, _, y_train, _ = digits
+def test_a_finished_schedule_is_not_resumed_after_reloading(digits_split):
+    X_train, _, y_train, _ = digits_split
     clf = PrunedMLPClassifier(
         (20,), pruning_schedule="iterative", pruning_steps=3, sparsity=0.8, max_iter=6
     )

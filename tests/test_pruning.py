@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from _expected import expected_layer_sparsity, expected_sparsity
-from sklearn.datasets import load_digits
-from sklearn.preprocessing import StandardScaler
 
 from skprune import PrunedMLPClassifier
 from skprune._core import init_params, predict_proba_dense
@@ -16,12 +14,6 @@ from skprune._pruning import compute_masks, cubic_target, gradual_plan
 from skprune._sparse import InferenceNetwork, mask_from_csr, to_csr
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def _masks(clf):

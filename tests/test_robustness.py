@@ -6,20 +6,12 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import StandardScaler
 
 import skprune._optim.loop as optim
 from skprune import PrunedMLPClassifier
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return StandardScaler().fit_transform(X)[:600], y[:600]
 
 
 def _weights(clf):
@@ -37,8 +29,8 @@ def _weights(clf):
         dict(granularity="neuron", pruning="random", sparsity=0.5),
     ],
 )
-def test_same_seed_same_bits(digits, params):
-    X, y = digits
+def test_same_seed_same_bits(digits_600_scaled, params):
+    X, y = digits_600_scaled
     a = PrunedMLPClassifier((20,), max_iter=15, random_state=7, **params).fit(X, y)
     b = PrunedMLPClassifier((20,), max_iter=15, random_state=7, **params).fit(X, y)
     for wa, wb in zip(_weights(a), _weights(b)):
@@ -72,8 +64,8 @@ def test_same_seed_same_bits_across_processes(tmp_path):
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
-def test_huge_steps_or_inputs_never_leave_nan(digits, solver):
-    X, y = digits
+def test_huge_steps_or_inputs_never_leave_nan(digits_600_scaled, solver):
+    X, y = digits_600_scaled
     clf = PrunedMLPClassifier(
         (20,), solver=solver, learning_rate_init=1e6, max_iter=5, random_state=0
     )
@@ -102,8 +94,8 @@ class _InterruptAt:
         return self.real(*args, **kwargs)
 
 
-def test_ctrl_c_keeps_the_last_completed_epoch(digits, monkeypatch):
-    X, y = digits  # 600 samples, batch 200: 3 updates per epoch
+def test_ctrl_c_keeps_the_last_completed_epoch(digits_600_scaled, monkeypatch):
+    X, y = digits_600_scaled  # 600 samples, batch 200: 3 updates per epoch
     monkeypatch.setattr(optim, "loss_and_gradients", _InterruptAt(3 * 4 + 2))
     clf = PrunedMLPClassifier((20,), sparsity=0, max_iter=10, random_state=0)
     with pytest.warns(UserWarning, match="interrupted"):
@@ -118,8 +110,10 @@ def test_ctrl_c_keeps_the_last_completed_epoch(digits, monkeypatch):
 
 
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
-def test_ctrl_c_during_pruning_still_gives_the_target(digits, monkeypatch, solver):
-    X, y = digits
+def test_ctrl_c_during_pruning_still_gives_the_target(
+    digits_600_scaled, monkeypatch, solver
+):
+    X, y = digits_600_scaled
     monkeypatch.setattr(optim, "loss_and_gradients", _InterruptAt(20))
     clf = PrunedMLPClassifier(
         (20,), sparsity=0.8, solver=solver, max_iter=50, random_state=0
