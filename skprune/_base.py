@@ -8,7 +8,7 @@ state as the fitted attributes (``_fitted``). The classifier and the regressor
 """
 
 import warnings
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -38,16 +38,16 @@ from ._optim import (
 )
 from ._pruning import CRITERIA, GRANULARITIES, SCHEDULES, SCOPES, Pruner
 
-try:  # scikit-learn >= 1.9
+try:  # scikit-learn >= 1.9; its ``_fit_context`` manages the callbacks' run
     from sklearn.callback import CallbackSupportMixin
-    from sklearn.callback._callback_support import callback_management_context
 except ImportError:  # pragma: no cover - older scikit-learn: no callbacks
 
     class CallbackSupportMixin:
         pass
 
-    def callback_management_context(estimator):
-        return nullcontext()
+
+# What scikit-learn's callback machinery keeps on the estimator during a fit.
+_CALLBACK_RUN = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
 
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -93,7 +93,7 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
 
     # ------------------------------------------------------------- fit
     def _fit(self, X, y, sample_weight, incremental, classes=None):
-        with callback_management_context(self), self._all_or_nothing():
+        with self._all_or_nothing():
             if incremental:
                 self._check_partial_fit(X, y, classes)
             return self._fit_unsafe(X, y, sample_weight, incremental)
@@ -118,8 +118,12 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         try:
             yield
         except BaseException:
+            # scikit-learn's callback context is torn down after this call
+            # (by ``_fit_context``), so it stays.
+            running = {k: v for k, v in self.__dict__.items() if k in _CALLBACK_RUN}
             self.__dict__.clear()
             self.__dict__.update(saved)
+            self.__dict__.update(running)
             raise
 
     def _compute_dtype(self):
