@@ -1,4 +1,4 @@
-"""``python -m skprune``: prune an MLP on real data and compare it with MLPClassifier.
+"""``python -m skprune``: prune an MLP on real data and compare it with scikit-learn's.
 
 With no arguments, trains scikit-learn's ``MLPClassifier`` and
 ``PrunedMLPClassifier`` at a few sparsities (plus random pruning, the baseline) on
@@ -6,7 +6,9 @@ the digits data bundled with scikit-learn, then prints accuracy, achieved
 sparsity, hidden sizes after pruning, pickled size, fit and predict time, each
 against ``MLPClassifier``, and saves the accuracy-vs-sparsity plot when
 matplotlib is installed. ``--data FILE.csv --target COLUMN`` runs the same
-comparison on your own table. Run ``python -m skprune --help`` for every option.
+comparison on your own table: a classification, or, for a numeric target that
+is not class labels (``--task``), a regression comparing ``PrunedMLPRegressor``
+with ``MLPRegressor`` by R². Run ``python -m skprune --help`` for every option.
 
 This module owns the command line and nothing the estimators need: the table of
 options (``OPTIONS``), the one CSV reader (``load_csv``, pandas), the train/test
@@ -35,6 +37,8 @@ PROG = "python -m skprune"
 EXIT_OK = 0
 EXIT_USAGE = 2
 DEFAULT_SPARSITIES = (0.5, 0.9, 0.95)
+TASKS = ("auto", "classification", "regression")
+SCORES = {"classification": "accuracy", "regression": "R²"}
 DEFAULT_PLOT = "skprune_tradeoff.png"
 BASELINE = "random"
 CLIP = 60
@@ -113,8 +117,9 @@ class Option:
     """One command-line option: its ``add_argument`` settings, as a table row.
 
     ``param`` names the PrunedMLPClassifier parameter the option sets; that
-    parameter's string options are the choices. ``exclusive`` options of a
-    group exclude each other. A default other than None ends the help text.
+    parameter's string options are the choices (or ``choices`` gives them).
+    ``exclusive`` options of a group exclude each other. A default other than
+    None ends the help text.
     """
 
     flag: str
@@ -125,6 +130,7 @@ class Option:
     nargs: str = None
     action: str = None
     param: str = None
+    choices: tuple = None
     exclusive: bool = False
 
     @property
@@ -137,6 +143,8 @@ class Option:
         kwargs.update(nargs=self.nargs, action=self.action, help=self.help)
         if self.param is not None:
             kwargs["choices"] = _options(self.param)
+        if self.choices is not None:
+            kwargs["choices"] = list(self.choices)
         if self.default is not None:
             shown = self.default
             if isinstance(shown, tuple):
@@ -155,7 +163,17 @@ OPTIONS = {
             metavar="FILE.csv",
         ),
         Option(
-            "--target", "name of the class label column of --data", metavar="COLUMN"
+            "--target",
+            "name of the target column of --data: class labels, or numbers to predict",
+            metavar="COLUMN",
+        ),
+        Option(
+            "--task",
+            "what --target holds: 'auto' is regression for non-integer numbers "
+            "(sklearn's type_of_target 'continuous'), classification otherwise; "
+            "regression compares PrunedMLPRegressor with MLPRegressor by R²",
+            default="auto",
+            choices=TASKS,
         ),
         Option(
             "--test-size",
@@ -226,7 +244,7 @@ OPTIONS = {
     "output": (
         Option(
             "--plot",
-            f"where to save the accuracy-vs-sparsity plot (default: {DEFAULT_PLOT}; "
+            f"where to save the score-vs-sparsity plot (default: {DEFAULT_PLOT}; "
             "needs matplotlib)",
             metavar="PATH",
             exclusive=True,
@@ -251,8 +269,9 @@ def build_parser():
         prog=PROG,
         description=(
             "Train scikit-learn's MLPClassifier and skprune's PrunedMLPClassifier "
-            "on the same data and compare accuracy, sparsity, size and speed. "
-            "Without --data, uses the digits data bundled with scikit-learn."
+            "(MLPRegressor and PrunedMLPRegressor for a regression) on the same "
+            "data and compare accuracy (R²), sparsity, size and speed. Without "
+            "--data, uses the digits data bundled with scikit-learn."
         ),
         epilog=(
             "Exit status: 0 on success, 2 for bad usage or input. "
@@ -363,10 +382,8 @@ def _features(df, features, path):
     return X
 
 
-def _labels(values, target, path):
-    """Class labels: numbers when every label is one, exactly, else the text."""
-    import pandas as pd
-
+def _target_text(values, target, path):
+    """The target column's cells, spaces stripped; a UsageError for a missing one."""
     text = values.str.strip()
     missing = np.flatnonzero(text.isna() | text.str.lower().isin(_MISSING))
     if missing.size:
@@ -374,7 +391,13 @@ def _labels(values, target, path):
             f"target column {_clip(target)} of {path} has a missing value (data "
             f"row {missing[0] + 1}); remove the rows without a label"
         )
-    text = text.to_numpy(dtype=object)
+    return text.to_numpy(dtype=object)
+
+
+def _labels(text):
+    """Class labels: numbers when every label is one, exactly, else the text."""
+    import pandas as pd
+
     numbers = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy(np.float64)
     # Numbers only when that keeps every label apart and exact: "01" and "1",
     # "inf", "True" or integers beyond 2**53 stay text.
@@ -389,26 +412,78 @@ def _labels(values, target, path):
     return numbers
 
 
-def load_csv(path, target):
-    """Read features and labels from a CSV file with a header row, with pandas.
+def _regression_targets(text, target, path):
+    """Regression targets as floats; a UsageError names the first bad cell."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy(np.float64)
+    bad = np.flatnonzero(~np.isfinite(numbers))
+    if bad.size:
+        row = bad[0]
+        kind = "infinite" if np.isinf(numbers[row]) else "not numeric"
+        raise UsageError(
+            f"target column {_clip(target)} of {path} is {kind} (data row "
+            f"{row + 1}: {_clip(text[row])}): a regression needs finite numbers; "
+            "use --task classification for class labels"
+        )
+    if np.ptp(numbers) == 0:
+        raise UsageError(
+            f"target column {_clip(target)} of {path} has a single value "
+            f"({numbers[0]:.6g}): a regression needs a target that varies"
+        )
+    return numbers
+
+
+def resolve_task(y, task="auto"):
+    """``task``, or for ``"auto"`` the task ``y`` calls for.
+
+    Regression when scikit-learn's ``type_of_target(y)`` is ``"continuous"``
+    or ``"continuous-multioutput"`` (numbers that are not all integers),
+    classification otherwise.
+
+    Examples
+    --------
+    >>> resolve_task(np.array([0.5, 1.7, 2.0]))
+    'regression'
+    >>> resolve_task(np.array([1, 2, 2])), resolve_task(np.array(["a", "b"]))
+    ('classification', 'classification')
+    >>> resolve_task(np.array([1, 2, 2]), "regression")
+    'regression'
+    """
+    from sklearn.utils.multiclass import type_of_target
+
+    if task != "auto":
+        return task
+    if type_of_target(y) in ("continuous", "continuous-multioutput"):
+        return "regression"
+    return "classification"
+
+
+def load_csv(path, target, task="auto"):
+    """Read features and target from a CSV file with a header row, with pandas.
 
     Spaces around a cell or a column name are ignored. Empty, NA, NaN, null,
     None and n/a cells (any case) and pandas' other NA words are missing values,
     which no column may have. Labels are read as written and become numbers only
-    when every label converts exactly and distinct labels stay distinct.
+    when every label converts exactly and distinct labels stay distinct; a
+    regression target (see :func:`resolve_task`) is read as floats.
 
     Parameters
     ----------
     path : str
         The CSV file, UTF-8.
     target : str
-        Name of the column holding the class labels; every other column is a
+        Name of the column holding the target; every other column is a
         feature and must be numeric.
+    task : {"auto", "classification", "regression"}, default="auto"
+        What the target is: class labels, or numbers to predict; ``"auto"``
+        decides by :func:`resolve_task`.
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,)
+        Class labels, or floats for a regression.
     name : str
         The file's base name.
 
@@ -417,8 +492,8 @@ def load_csv(path, target):
     UsageError
         With a one-line message, for pandas not installed, a missing file, a
         file that is not CSV, duplicate column names, a missing column, a
-        non-numeric or missing feature value, a missing label, or labels that
-        are not classes.
+        non-numeric or missing feature value, a missing label, labels that
+        are not classes, or a regression target that is not numbers.
     """
     if not os.path.exists(path):
         raise UsageError(f"data file not found: {path}")
@@ -456,8 +531,12 @@ def load_csv(path, target):
         raise UsageError(f"{path} has a header row but no data rows")
     df.columns = names
     X = _features(df, features, path)
-    y = _labels(df[target], target, path)
-    _check_labels(y, target, path)
+    text = _target_text(df[target], target, path)
+    y = _labels(text)
+    if resolve_task(y, task) == "regression":
+        y = _regression_targets(text, target, path)
+    else:
+        _check_labels(y, target, path)
     return X, y, os.path.basename(path)
 
 
@@ -467,7 +546,8 @@ def _check_labels(y, target, path):
     if type_of_target(y) == "continuous":
         raise UsageError(
             f"target column {_clip(target)} of {path} holds continuous values (e.g. "
-            f"{y[0].item()!r}): a classifier needs class labels"
+            f"{y[0].item()!r}): a classifier needs class labels; --task regression "
+            "(or auto) predicts numbers"
         )
     if np.unique(y).size < 2:
         raise UsageError(
@@ -476,11 +556,7 @@ def _check_labels(y, target, path):
         )
 
 
-def split_data(X, y, test_size, seed):
-    """Stratified train/test split, standardized on the training part."""
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
-
+def _check_class_counts(y):
     classes, counts = np.unique(y, return_counts=True)
     if counts.min() < 2:
         rare = classes[np.argmin(counts)]
@@ -489,9 +565,24 @@ def split_data(X, y, test_size, seed):
             f"class {_clip(rare)} has a single sample: every class needs at least two, "
             "one to train on and one to test on"
         )
+
+
+def split_data(X, y, test_size, seed, task="classification"):
+    """Train/test split, standardized on the training part.
+
+    Stratified by class for a classification; a plain shuffled split for a
+    regression (the target is left as it is).
+    """
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    stratify = None
+    if task == "classification":
+        _check_class_counts(y)
+        stratify = y
     try:
         X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=test_size, stratify=y, random_state=seed
+            X, y, test_size=test_size, stratify=stratify, random_state=seed
         )
     except ValueError as exc:
         reason = str(exc).strip().splitlines()[0]
@@ -514,17 +605,30 @@ def split_data(X, y, test_size, seed):
 # ----------------------------------------------------------------------------
 
 
-def make_models(args):
-    """The models compared, as ``(name, target sparsity, estimator)`` triples.
+def estimator_classes(task):
+    """``(scikit-learn's dense MLP, skprune's pruned one)`` for ``task``."""
+    if task == "regression":
+        from sklearn.neural_network import MLPRegressor
 
-    The one place that builds estimators: the dense reference first (target
-    None), then one pruned model per criterion and ``--sparsity``, its pruning
-    settings taken from the options with a ``param`` in ``OPTIONS``.
-    """
+        from skprune import PrunedMLPRegressor
+
+        return MLPRegressor, PrunedMLPRegressor
     from sklearn.neural_network import MLPClassifier
 
     from skprune import PrunedMLPClassifier
 
+    return MLPClassifier, PrunedMLPClassifier
+
+
+def make_models(args, task="classification"):
+    """The models compared, as ``(name, target sparsity, estimator)`` triples.
+
+    The one place that builds estimators: the dense reference first (target
+    None), then one pruned model per criterion and ``--sparsity``, its pruning
+    settings taken from the options with a ``param`` in ``OPTIONS``. ``task``
+    picks the pair of classes (:func:`estimator_classes`).
+    """
+    dense_class, pruned_class = estimator_classes(task)
     common = dict(
         hidden_layer_sizes=tuple(args.hidden_layer_sizes),
         max_iter=args.max_iter,
@@ -536,7 +640,7 @@ def make_models(args):
         for o in group
         if o.param
     }
-    models = [("MLPClassifier", None, MLPClassifier(**common))]
+    models = [(dense_class.__name__, None, dense_class(**common))]
     criteria = [args.pruning]
     if not args.no_baseline and args.pruning != BASELINE:
         criteria.append(BASELINE)
@@ -546,7 +650,7 @@ def make_models(args):
         )
         for sparsity in args.sparsity:
             settings = {**pruning, "pruning": criterion, "sparsity": sparsity}
-            estimator = PrunedMLPClassifier(**common, **settings)
+            estimator = pruned_class(**common, **settings)
             models.append((name, sparsity, estimator))
     return models
 
@@ -583,7 +687,7 @@ def measure(model, X_train, y_train, X_test, y_test):
         hidden = tuple(c.shape[1] for c in model.coefs_[:-1])
         n_weights = sum(c.size for c in model.coefs_)
     return {
-        "accuracy": model.score(X_test, y_test),
+        "score": model.score(X_test, y_test),  # accuracy, or R² (regressors)
         "sparsity": getattr(model, "sparsity_", 0.0),
         "hidden": hidden,
         "weights": n_weights,
@@ -604,7 +708,7 @@ def measure(model, X_train, y_train, X_test, y_test):
 COLUMNS = (
     "model",
     "target",
-    "accuracy",
+    SCORES["classification"],  # the score column: SCORES[task]
     "sparsity",
     "hidden",
     "pickle (KiB)",
@@ -618,8 +722,12 @@ def _with_ratio(value, reference, fmt):
     return f"{value:{fmt}} ({ratio:.2f}x)"
 
 
-def format_table(rows):
-    """Plain-text table; each measure also as a ratio against MLPClassifier."""
+def format_table(rows, task="classification"):
+    """Plain-text table; each measure also as a ratio against the dense model.
+
+    The score column is ``SCORES[task]``: accuracy, or R² for a regression.
+    """
+    columns = (*COLUMNS[:2], SCORES[task], *COLUMNS[3:])
     dense = rows[0][2]
     lines = []
     cells = []
@@ -628,7 +736,7 @@ def format_table(rows):
             (
                 name,
                 "-" if target is None else str(target),
-                _with_ratio(m["accuracy"], dense["accuracy"], ".4f"),
+                _with_ratio(m["score"], dense["score"], ".4f"),
                 f"{m['sparsity']:.3f}",
                 ",".join(str(h) for h in m["hidden"]),
                 _with_ratio(
@@ -640,8 +748,8 @@ def format_table(rows):
                 ),
             )
         )
-    widths = [max(len(r[i]) for r in (COLUMNS, *cells)) for i in range(len(COLUMNS))]
-    for r in (COLUMNS, *cells):
+    widths = [max(len(r[i]) for r in (columns, *cells)) for i in range(len(columns))]
+    for r in (columns, *cells):
         left, right = r[:2], r[2:]
         text = [c.ljust(w) for c, w in zip(left, widths)]
         text += [c.rjust(w) for c, w in zip(right, widths[2:])]
@@ -649,13 +757,16 @@ def format_table(rows):
     return "\n".join(lines)
 
 
-def save_plot(path, rows, args, data_name):
+def save_plot(path, rows, args, data_name, task="classification"):
+    """The score against achieved sparsity, with the dense score and the baseline."""
     from matplotlib.figure import Figure
 
     from skprune.plot import plot_sparsity_tradeoff
 
+    score = SCORES[task]
+
     def curve(name):
-        points = [(m["sparsity"], m["accuracy"]) for n, _, m in rows if n == name]
+        points = [(m["sparsity"], m["score"]) for n, _, m in rows if n == name]
         return ([p[0] for p in points], [p[1] for p in points]) if points else None
 
     main_name = rows[1][0]
@@ -664,11 +775,12 @@ def save_plot(path, rows, args, data_name):
     ax = fig.subplots()
     plot_sparsity_tradeoff(
         {f"{args.pruning}, {args.schedule} schedule": curve(main_name)},
-        dense_score=rows[0][2]["accuracy"],
+        dense_score=rows[0][2]["score"],
         baseline=baseline,
         ax=ax,
+        score_label=f"test {score}",
     )
-    ax.set_title(f"{data_name}: test accuracy against achieved sparsity", fontsize=11)
+    ax.set_title(f"{data_name}: test {score} against achieved sparsity", fontsize=11)
     fig.savefig(path, dpi=100)
 
 
@@ -744,14 +856,16 @@ def _plot_path(args, progress):
 # ----------------------------------------------------------------------------
 
 
-def run(args, err):
-    def progress(text):
-        if not args.quiet:
-            print(text, file=err, flush=True)
-
+def _check_args(args):
+    """Refuse, before any work, options that do not go together."""
     if (args.data is None) != (args.target is None):
         raise UsageError(
             "--data and --target go together: --data FILE.csv --target COLUMN"
+        )
+    if args.data is None and args.task == "regression":
+        raise UsageError(
+            "--task regression needs --data FILE.csv --target COLUMN: the "
+            "built-in digits demo is a classification"
         )
     if args.save is not None:
         if not _has_module("skops"):
@@ -760,29 +874,35 @@ def run(args, err):
                 'pip install "skprune[skops]"'
             )
         _check_output_path(args.save, "--save")
-    plot_path = _plot_path(args, progress)
 
+
+def load_data(args):
+    """``(X, y, data name, task)``: digits, or ``--data`` read for ``--task``."""
     if args.data is None:
         X, y, data_name = load_digits_data()
     else:
-        X, y, data_name = load_csv(args.data, args.target)
-    scaler, X_train, X_test, y_train, y_test = split_data(
-        X, y, args.test_size, args.seed
-    )
-    n_classes = np.unique(y).size
-    print(
-        f"data: {data_name}: {X.shape[0]} samples, {X.shape[1]} features, "
-        f"{n_classes} classes; {len(y_train)} for training, {len(y_test)} for testing"
-    )
+        X, y, data_name = load_csv(args.data, args.target, args.task)
+    return X, y, data_name, resolve_task(y, args.task)
 
-    models = make_models(args)
+
+def _describe(data_name, X, y, task):
+    target = (
+        f"{np.unique(y).size} classes"
+        if task == "classification"
+        else f"a numeric target from {y.min():.4g} to {y.max():.4g} (regression)"
+    )
+    return f"data: {data_name}: {X.shape[0]} samples, {X.shape[1]} features, {target}"
+
+
+def fit_models(models, data, args, progress, score):
+    """Fit and measure each model in turn; one ``(name, target, measures)`` each."""
     rows = []
     with _thread_limit(args.threads):
         for k, (name, target, model) in enumerate(models, start=1):
             label = name if target is None else f"{name}, sparsity={target}"
             progress(f"[{k}/{len(models)}] fitting {label} ...")
             try:
-                m = measure(model, X_train, y_train, X_test, y_test)
+                m = measure(model, *data)
             except ValueError as exc:
                 # The estimator's own message, e.g. a sparsity too high for a layer.
                 raise UsageError(
@@ -791,21 +911,46 @@ def run(args, err):
             note = "" if m["converged"] else f" (stopped at max_iter={args.max_iter})"
             progress(
                 f"      {m['fit_seconds']:.2f} s, {m['n_iter']} iterations{note}, "
-                f"test accuracy {m['accuracy']:.4f}, sparsity {m['sparsity']:.3f}"
+                f"test {score} {m['score']:.4f}, sparsity {m['sparsity']:.3f}"
             )
             rows.append((name, target, m))
+    return rows
+
+
+def run(args, err):
+    def progress(text):
+        if not args.quiet:
+            print(text, file=err, flush=True)
+
+    _check_args(args)
+    plot_path = _plot_path(args, progress)
+    X, y, data_name, task = load_data(args)
+    scaler, X_train, X_test, y_train, y_test = split_data(
+        X, y, args.test_size, args.seed, task
+    )
+    print(
+        f"{_describe(data_name, X, y, task)}; {len(y_train)} for training, "
+        f"{len(y_test)} for testing"
+    )
+
+    models = make_models(args, task)
+    score = SCORES[task]
+    data = (X_train, y_train, X_test, y_test)
+    rows = fit_models(models, data, args, progress, score)
 
     print()
-    print(format_table(rows))
+    print(format_table(rows, task))
     print()
-    print("Ratios in brackets are against MLPClassifier (test accuracy; sizes; times).")
+    print(
+        f"Ratios in brackets are against {models[0][0]} (test {score}; sizes; times)."
+    )
     print(
         "sparsity: share of the dense network's weights removed (achieved, all "
         "layers); hidden: hidden layer sizes after pruning."
     )
 
     if plot_path is not None:
-        save_plot(plot_path, rows, args, data_name)
+        save_plot(plot_path, rows, args, data_name, task)
         print(f"plot saved to {os.path.abspath(plot_path)}")
     if args.save is not None:
         # The main criterion's model at the last sparsity given.

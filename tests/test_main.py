@@ -256,7 +256,6 @@ BAD_CSV = [
     ("a,label\n1,x\n2,y,7\n", "label", r"Expected 2 fields in line 3, saw 3"),
     ("a,label\n1,x\n2,\n", "label", r"target column 'label' .* missing"),
     ("a,label\n1,x\n2,NaN\n", "label", r"target column 'label' .* missing"),
-    ("a,label\n1,0.5\n2,1.7\n", "label", r"continuous values"),
     ("a,label\n1,x\n2,x\n", "label", r"single class"),
     ("a,a ,label\n1,2,x\n3,4,y\n", "label", r"two columns named 'a'"),
     ("", "label", r"is empty"),
@@ -272,6 +271,46 @@ def test_load_csv_errors_say_what_is_wrong(tmp_path, text, target, match):
     with pytest.raises(UsageError, match=match) as info:
         load_csv(path, target)
     assert "\n" not in str(info.value)
+
+
+BAD_TARGETS = [
+    # (text, --task, error pattern)
+    ("a,label\n1,0.5\n2,1.7\n", "classification", r"continuous .*--task regression"),
+    ("a,label\n1,3\n2, x\n", "regression", r"not numeric \(data row 2: 'x'\)"),
+    ("a,label\n1,3\n2,True\n", "regression", r"not numeric .*--task classification"),
+    ("a,label\n1,3\n2,-inf\n", "regression", r"'label' .* infinite \(data row 2"),
+    ("a,label\n1,2\n2,2.0\n", "regression", r"single value \(2\)"),
+    ("a,label\n1,2\n2,NA\n", "regression", r"'label' .* missing value"),
+]
+
+
+@pytest.mark.parametrize("text, task, match", BAD_TARGETS)
+def test_targets_that_do_not_fit_the_task_are_refused(tmp_path, text, task, match):
+    path = write(tmp_path, text)
+    with pytest.raises(UsageError, match=match) as info:
+        load_csv(path, "label", task)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "cells, task, expected",
+    [
+        (["0.5", "1.7", "2"], "auto", [0.5, 1.7, 2.0]),  # continuous: regression
+        (["3", "1", "2"], "auto", [3, 1, 2]),  # integers: class labels
+        (["01", " 1", "3"], "regression", [1.0, 1.0, 3.0]),  # numbers, as numbers
+        (["0.5", "1.7", "0.5"], "classification", r"continuous values"),
+    ],
+)
+def test_the_task_decides_how_the_target_is_read(tmp_path, cells, task, expected):
+    rows = "".join(f"{i},{cell}\n" for i, cell in enumerate(cells))
+    path = write(tmp_path, "a,label\n" + rows)
+    if isinstance(expected, str):
+        with pytest.raises(UsageError, match=expected):
+            load_csv(path, "label", task)
+        return
+    y = load_csv(path, "label", task)[1]
+    assert y.tolist() == expected
+    assert all(type(a) is type(b) for a, b in zip(y.tolist(), expected))
 
 
 def test_non_numeric_error_names_the_row_and_value(tmp_path):
@@ -325,6 +364,8 @@ def test_without_pandas_data_names_the_extra(tmp_path, capsys, monkeypatch):
         (["--pruning", "largest"], "argument --pruning: invalid choice"),
         (["--max-iter", "0"], "argument --max-iter: must be a positive integer"),
         (["--data", "x.csv"], "--data and --target go together"),
+        (["--task", "regression"], "--task regression needs --data"),
+        (["--task", "ordinal"], "argument --task: invalid choice"),
         (["--plot", "no/such/dir/p.png"], "does not exist"),
         (["--plot", "tradeoff.xyz"], "matplotlib cannot write .xyz files"),
         (["--plot", "."], "expected a file name, not a folder"),
@@ -433,6 +474,7 @@ def test_help_returns_0(capsys):
     code, out, _ = run(["--help"], capsys)
     assert code == 0
     assert "--sparsity" in out and "--data" in out
+    assert "--task {auto,classification,regression}" in out
 
 
 def test_module_entry_point_sets_the_exit_status():
@@ -445,3 +487,77 @@ def test_module_entry_point_sets_the_exit_status():
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.strip().endswith("(see python -m skprune --help)")
+
+
+# -- regression ----------------------------------------------------------------
+
+
+def friedman_csv(tmp_path, rounded=False):
+    """A regression table: 10 numeric features and a numeric target ``y``."""
+    from sklearn.datasets import make_friedman1
+
+    X, y = make_friedman1(n_samples=160, random_state=0)
+    y = np.round(y) if rounded else y
+    columns = [f"x{i}" for i in range(X.shape[1])]
+    rows = [",".join(f"{v:.17g}" for v in (*x, t)) for x, t in zip(X, y)]
+    return write(tmp_path, ",".join([*columns, "y"]) + "\n" + "\n".join(rows) + "\n")
+
+
+def test_numeric_target_is_a_regression_with_plot_and_saved_model(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    skops_io = pytest.importorskip("skops.io")
+    import skprune
+
+    path = friedman_csv(tmp_path)
+    plot, model_file = tmp_path / "r2.png", tmp_path / "reg.skops"
+    argv = [a for a in FAST if a != "--no-plot"] + ["--max-iter", "30"]
+    argv += ["--data", path, "--target", "y", "--sparsity", "0.5"]
+    argv += ["--plot", str(plot), "--save", str(model_file)]
+    code, out, _ = run(argv, capsys)
+    assert code == 0
+    assert "data.csv: 160 samples, 10 features, a numeric target from" in out
+    assert "(regression); 120 for training, 40 for testing" in out
+    header, rows = table(out)
+    assert header == [*COLUMNS[:2], "R²", *COLUMNS[3:]]
+    assert [r[:2] for r in rows] == [
+        ["MLPRegressor", "-"],
+        ["pruned magnitude", "0.5"],
+        ["pruned random (baseline)", "0.5"],
+    ]
+    assert rows[0][2].endswith("(1.00x)")
+    assert "Ratios in brackets are against MLPRegressor (test R²;" in out
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    model = skops_io.load(model_file, trusted=skprune.TRUSTED_TYPES)
+    assert type(model[-1]) is skprune.PrunedMLPRegressor
+    assert model[-1].sparsity_ == pytest.approx(float(rows[1][3]), abs=1e-3)
+    # The saved pipeline takes raw features and predicts numbers.
+    data = np.loadtxt(path, delimiter=",", skiprows=1)
+    prediction = model.predict(data[:, :-1])
+    assert prediction.shape == (160,) and prediction.dtype.kind == "f"
+    assert len(np.unique(prediction)) > 100
+
+
+def test_forced_regression_on_integer_targets_splits_without_strata(tmp_path, capsys):
+    path = friedman_csv(tmp_path, rounded=True)  # integers: classes under auto
+    argv = [*FAST, "--data", path, "--target", "y", "--sparsity", "0.5"]
+    code, _, err = run(argv, capsys)
+    assert code == 2  # a class seen once cannot be stratified
+    assert err.count("\n") == 1 and "has a single sample" in err
+    code, out, _ = run([*argv, "--no-baseline", "--task", "regression"], capsys)
+    assert code == 0
+    header, rows = table(out)
+    assert header[2] == "R²"
+    assert [r[0] for r in rows] == ["MLPRegressor", "pruned magnitude"]
+    float(rows[1][2].split()[0])  # an R² value
+
+
+def test_regression_on_a_non_numeric_target_is_one_line(tmp_path, capsys):
+    argv = [*FAST, "--data", iris_csv(tmp_path), "--target", "species"]
+    code, out, err = run([*argv, "--task", "regression"], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1
+    assert (
+        "target column 'species' of " in err
+        and "is not numeric (data row 1: 'setosa')" in err
+        and "use --task classification" in err
+    )
