@@ -447,63 +447,68 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         estimator : object
             Fitted (dense) and ready to be pruned by ``fit``.
         """
-        from sklearn.utils.validation import check_is_fitted
-
-        counterpart = cls._sklearn_counterpart()
-        if not isinstance(mlp, counterpart):
-            raise TypeError(
-                f"from_mlp expects a fitted sklearn.neural_network."
-                f"{counterpart.__name__}, got {type(mlp).__name__}."
-            )
-        check_is_fitted(mlp)
-        names = set(cls._get_param_names())
-        settings = {k: v for k, v in mlp.get_params().items() if k in names}
-
-        def architecture(name, value):
-            if name == "hidden_layer_sizes":
-                return tuple(int(v) for v in np.atleast_1d(value))
-            return value
-
-        for name in ("hidden_layer_sizes", "activation"):
-            if name in params and architecture(name, params[name]) != architecture(
-                name, settings[name]
-            ):
-                raise ValueError(
-                    f"from_mlp continues the network of mlp, whose {name} is "
-                    f"{settings[name]!r}; {name}={params[name]!r} cannot be "
-                    f"changed. Train a new {cls.__name__} instead."
-                )
-        settings.update(params)
-        settings["warm_start"] = True
-        est = cls(**settings)
-        est._validate_params()
-        dtype = est._compute_dtype()
-        if isinstance(dtype, tuple):
-            dtype = mlp.coefs_[0].dtype
-        est._adopt_targets(mlp)
-        est.n_features_in_ = mlp.n_features_in_
-        if hasattr(mlp, "feature_names_in_"):
-            est.feature_names_in_ = mlp.feature_names_in_
-        state = TrainState(
-            coefs=[np.array(c, dtype=dtype) for c in mlp.coefs_],
-            intercepts=[np.array(b, dtype=dtype) for b in mlp.intercepts_],
-            masks=[None] * len(mlp.coefs_),
-            activation=mlp.activation,
-            out_activation=mlp.out_activation_,
-            n_iter=mlp.n_iter_,
-            t=getattr(mlp, "t_", 0),
-            loss=mlp.loss_,
-            loss_curve=list(getattr(mlp, "loss_curve_", [])),
-            best_loss=getattr(mlp, "best_loss_", None),
-            validation_scores=getattr(mlp, "validation_scores_", None),
-            best_validation_score=getattr(mlp, "best_validation_score_", None),
-        )
-        hidden_sizes = [c.shape[1] for c in mlp.coefs_[:-1]]
-        est._commit(state, hidden_sizes, first_pass=True)
-        est._fit_hidden_layer_sizes = tuple(est._hidden_sizes())
-        return est
+        return _from_mlp(cls, mlp, params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _from_mlp(cls, mlp, params):
+    """``cls.from_mlp``: a ``cls`` fitted (dense) with the network of ``mlp``."""
+    from sklearn.utils.validation import check_is_fitted
+
+    counterpart = cls._sklearn_counterpart()
+    if not isinstance(mlp, counterpart):
+        raise TypeError(
+            f"from_mlp expects a fitted sklearn.neural_network."
+            f"{counterpart.__name__}, got {type(mlp).__name__}."
+        )
+    check_is_fitted(mlp)
+    names = set(cls._get_param_names())
+    settings = {k: v for k, v in mlp.get_params().items() if k in names}
+
+    def architecture(name, value):
+        if name == "hidden_layer_sizes":
+            return tuple(int(v) for v in np.atleast_1d(value))
+        return value
+
+    for name in ("hidden_layer_sizes", "activation"):
+        if name in params and architecture(name, params[name]) != architecture(
+            name, settings[name]
+        ):
+            raise ValueError(
+                f"from_mlp continues the network of mlp, whose {name} is "
+                f"{settings[name]!r}; {name}={params[name]!r} cannot be "
+                f"changed. Train a new {cls.__name__} instead."
+            )
+    settings.update(params)
+    settings["warm_start"] = True
+    est = cls(**settings)
+    est._validate_params()
+    dtype = est._compute_dtype()
+    if isinstance(dtype, tuple):
+        dtype = mlp.coefs_[0].dtype
+    est._adopt_targets(mlp)
+    est.n_features_in_ = mlp.n_features_in_
+    if hasattr(mlp, "feature_names_in_"):
+        est.feature_names_in_ = mlp.feature_names_in_
+    state = TrainState(
+        coefs=[np.array(c, dtype=dtype) for c in mlp.coefs_],
+        intercepts=[np.array(b, dtype=dtype) for b in mlp.intercepts_],
+        masks=[None] * len(mlp.coefs_),
+        activation=mlp.activation,
+        out_activation=mlp.out_activation_,
+        n_iter=mlp.n_iter_,
+        t=getattr(mlp, "t_", 0),
+        loss=mlp.loss_,
+        loss_curve=list(getattr(mlp, "loss_curve_", [])),
+        best_loss=getattr(mlp, "best_loss_", None),
+        validation_scores=getattr(mlp, "validation_scores_", None),
+        best_validation_score=getattr(mlp, "best_validation_score_", None),
+    )
+    hidden_sizes = [c.shape[1] for c in mlp.coefs_[:-1]]
+    est._commit(state, hidden_sizes, first_pass=True)
+    est._fit_hidden_layer_sizes = tuple(est._hidden_sizes())
+    return est

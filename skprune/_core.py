@@ -320,6 +320,20 @@ def loss_and_gradients(
     if sample_weight is not None:
         delta *= sample_weight[:, np.newaxis]
     delta /= denom
+    l2 = alpha / denom if alpha and penalty_gradient else 0.0
+    coef_grads, intercept_grads = backward(
+        activations, delta, coefs, activation, l2, masks, kernels, first_layer
+    )
+    return loss, coef_grads, intercept_grads
+
+
+def backward(activations, delta, coefs, activation, l2, masks, kernels, first_layer):
+    """Backpropagate the output ``delta``: the gradients of every layer.
+
+    ``activations`` come from :func:`forward` (modified in place); ``l2`` adds
+    ``l2 * W`` to each weight gradient, ``masks`` zero the pruned weights'
+    gradients; ``kernels`` and ``first_layer`` as in :func:`loss_and_gradients`.
+    """
     derivative = DERIVATIVES[activation]
     fused = kernels is not None and activation == "relu"
     n_layers = len(coefs)
@@ -332,8 +346,8 @@ def loss_and_gradients(
             coef_grads[0] = first_layer.gradient(delta)
             break
         grad = np.asarray(activations[i].T @ delta)
-        if alpha and penalty_gradient:
-            grad += (alpha / denom) * coefs[i]
+        if l2:
+            grad += l2 * coefs[i]
         if masks is not None and masks[i] is not None:
             grad *= masks[i]
         coef_grads[i] = grad
@@ -352,7 +366,7 @@ def loss_and_gradients(
         else:
             derivative(activations[i], delta)
             bias_grad = delta.sum(axis=0)
-    return loss, coef_grads, intercept_grads
+    return coef_grads, intercept_grads
 
 
 def predict_proba_dense(X, coefs, intercepts, activation, out_activation):

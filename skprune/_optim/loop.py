@@ -141,11 +141,6 @@ def run_stochastic(trainer, X, Y, sample_weight, *, rng, incremental=False):
     weight_scale = _weight_denominators(sample_weight, n_samples)
     trainer.max_epochs = 1 if incremental else settings.max_iter
     trainer.emit("on_fit_begin")
-    common = dict(
-        activation=state.activation,
-        out_activation=state.out_activation,
-        alpha=settings.alpha,
-    )
     sample_idx = np.arange(n_samples)
     first = None  # the sparse input layer in use, if any
     good = state.snapshot()
@@ -156,40 +151,16 @@ def run_stochastic(trainer, X, Y, sample_weight, *, rng, incremental=False):
                 # batches.
                 sample_idx = shuffle(sample_idx, random_state=rng)
             trainer.emit("on_epoch_begin")
-            accumulated = 0.0
-            optimizer = state.optimizer
-            kernels = compiled() if optimizer.use_kernels else None
-            for batch in gen_batches(n_samples, batch_size):
-                idx = sample_idx[batch] if settings.shuffle else batch
-                sw = None if sample_weight is None else sample_weight[idx]
-                n_batch = batch.stop - batch.start
-                first = _sparse_input_layer(kernels, X, state, optimizer, first)
-                if first is not None:
-                    first.load(sample_idx[batch])
-                loss, coef_grads, intercept_grads = loss_and_gradients(
-                    None if first is not None else X[idx],
-                    Y[idx],
-                    state.coefs,
-                    state.intercepts,
-                    denom=n_batch * weight_scale,
-                    sample_weight=sw,
-                    penalty_gradient=False,
-                    kernels=kernels,
-                    first_layer=first,
-                    **common,
-                )
-                if not np.isfinite(loss):
-                    raise DivergenceError
-                l2 = settings.alpha / (n_batch * weight_scale)
-                optimizer.update_params(
-                    state.params,
-                    coef_grads + intercept_grads,
-                    l2=[l2] * len(coef_grads) + [0.0] * len(intercept_grads),
-                )
-                accumulated += loss * n_batch
-                state.t += n_batch
-                trainer.emit("on_batch_end")
-
+            accumulated, first = _epoch(
+                trainer,
+                X,
+                Y,
+                sample_weight,
+                sample_idx,
+                batch_size,
+                weight_scale,
+                first,
+            )
             state.n_iter += 1
             state.loss = accumulated / n_samples
             state.loss_curve.append(state.loss)
@@ -207,6 +178,54 @@ def run_stochastic(trainer, X, Y, sample_weight, *, rng, incremental=False):
         trainer.interrupted = True
     trainer.emit("on_fit_end")
     return trainer.interrupted
+
+
+def _epoch(trainer, X, Y, sample_weight, sample_idx, batch_size, weight_scale, first):
+    """One pass of minibatch updates; return the summed loss and the input layer.
+
+    ``first`` is the sparse input layer of the previous epoch (or None), reused
+    while the input layer is pruned the same way.
+    """
+    state, settings = trainer.state, trainer.settings
+    common = dict(
+        activation=state.activation,
+        out_activation=state.out_activation,
+        alpha=settings.alpha,
+    )
+    accumulated = 0.0
+    optimizer = state.optimizer
+    kernels = compiled() if optimizer.use_kernels else None
+    for batch in gen_batches(X.shape[0], batch_size):
+        idx = sample_idx[batch] if settings.shuffle else batch
+        sw = None if sample_weight is None else sample_weight[idx]
+        n_batch = batch.stop - batch.start
+        first = _sparse_input_layer(kernels, X, state, optimizer, first)
+        if first is not None:
+            first.load(sample_idx[batch])
+        loss, coef_grads, intercept_grads = loss_and_gradients(
+            None if first is not None else X[idx],
+            Y[idx],
+            state.coefs,
+            state.intercepts,
+            denom=n_batch * weight_scale,
+            sample_weight=sw,
+            penalty_gradient=False,
+            kernels=kernels,
+            first_layer=first,
+            **common,
+        )
+        if not np.isfinite(loss):
+            raise DivergenceError
+        l2 = settings.alpha / (n_batch * weight_scale)
+        optimizer.update_params(
+            state.params,
+            coef_grads + intercept_grads,
+            l2=[l2] * len(coef_grads) + [0.0] * len(intercept_grads),
+        )
+        accumulated += loss * n_batch
+        state.t += n_batch
+        trainer.emit("on_batch_end")
+    return accumulated, first
 
 
 # ----------------------------------------------------------------------------
