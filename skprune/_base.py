@@ -13,7 +13,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils import check_random_state
@@ -92,6 +92,29 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
     _parameter_constraints = mlp_constraints(MLPClassifier)
 
     # ------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y, pruning as it trains.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values: class labels or a label indicator matrix
+            (multilabel) for the classifier, real numbers for the regressor.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights, non-negative.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
     def _fit(self, X, y, sample_weight, incremental, classes=None):
         with self._all_or_nothing():
             if incremental:

@@ -107,28 +107,6 @@ class PrunedMLPRegressor(RegressorMixin, BasePrunedMLP):
     ):
         store_params(self, locals())
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model to data matrix X and target(s) y, pruning as it trains.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            The target values.
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights, non-negative.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return self._fit(X, y, sample_weight, incremental=False)
-
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
