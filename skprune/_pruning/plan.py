@@ -5,7 +5,13 @@ numbers, lists and arrays (:meth:`Plan.to_dict`), and a dict saved by an earlier
 version loads back with :meth:`Plan.from_dict`.
 """
 
-from dataclasses import asdict, dataclass, field, fields
+import copy
+from collections import deque
+from dataclasses import dataclass, field, fields
+
+# The rounds still to come, consumed from the front: deques, so that a plan of
+# many rounds costs linear time (lists in ``to_dict``).
+QUEUES = ("targets", "positions", "caps")
 
 
 @dataclass
@@ -50,13 +56,26 @@ class Plan:
     ladder: list = None
     search_round: int = None
 
+    def __setattr__(self, name, value):
+        if name in QUEUES and value is not None and not isinstance(value, deque):
+            value = deque(value)
+        super().__setattr__(name, value)
+
     @property
     def pending(self):
         """True while rounds remain."""
         return bool(self.targets)
 
     def to_dict(self):
-        return asdict(self)
+        """The plan as plain data: numbers, lists, tuples of arrays."""
+        return {
+            f.name: (
+                list(getattr(self, f.name))
+                if isinstance(getattr(self, f.name), deque)
+                else copy.deepcopy(getattr(self, f.name))
+            )
+            for f in fields(self)
+        }
 
     @classmethod
     def from_dict(cls, data):

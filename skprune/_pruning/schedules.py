@@ -121,8 +121,8 @@ class Schedule:
         plan = pruner.plan
         spent = state.n_iter - plan.phase_start >= plan.caps[0]
         if plateau or spent or force:
-            self.round(pruner, state, plan.targets.pop(0))
-            plan.caps.pop(0)
+            self.round(pruner, state, plan.targets.popleft())
+            plan.caps.popleft()
             plan.phase_start = state.n_iter
             return True
         return False
@@ -218,8 +218,8 @@ class Gradual(Schedule):
         plan = pruner.plan
         target = None
         while plan.targets and plan.positions[0] <= position:
-            plan.positions.pop(0)
-            target = plan.targets.pop(0)
+            plan.positions.popleft()
+            target = plan.targets.popleft()
         if target is not None:
             pruner.apply(state, target, rewind=False)
 
