@@ -1,5 +1,6 @@
 """Determinism, divergence and interruption."""
 
+import pickle
 import subprocess
 import sys
 import warnings
@@ -130,3 +131,31 @@ def test_ctrl_c_during_pruning_still_gives_the_target(
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
+
+
+@pytest.mark.parametrize("at", [1, 2, 3])
+def test_an_interrupted_partial_fit_changes_nothing(digits_600_scaled, monkeypatch, at):
+    X, y = digits_600_scaled  # 3 minibatches per call
+
+    def streamed():
+        clf = PrunedMLPClassifier((20,), sparsity=0.8, max_iter=4, random_state=0)
+        for _ in range(3):
+            clf.partial_fit(X, y, classes=np.unique(y))
+        return clf
+
+    clf = streamed()
+    before = pickle.dumps(clf)
+    state = {k: v for k, v in vars(clf).items() if k != "_state"}
+    monkeypatch.setattr(optim, "loss_and_gradients", _InterruptAt(at))
+    with pytest.raises(KeyboardInterrupt):
+        clf.partial_fit(X, y)
+    monkeypatch.undo()
+    assert clf.t_ == state["t_"]
+    assert clf.pruning_history_ == state["pruning_history_"]
+    assert pickle.dumps(clf) == before
+    # The lost epoch is simply run again: the same model as without the interrupt.
+    clf.partial_fit(X, y)
+    reference = streamed().partial_fit(X, y)
+    for a, b in zip(clf.coefs_, reference.coefs_):
+        np.testing.assert_array_equal(a, b)
+    assert clf.pruning_history_ == reference.pruning_history_

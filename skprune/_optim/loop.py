@@ -174,6 +174,10 @@ def run_stochastic(trainer, X, Y, sample_weight, *, rng, incremental=False):
         state.restore(good)
         raise
     except KeyboardInterrupt:
+        if incremental:
+            # partial_fit is all or nothing: the estimator puts itself back as
+            # it was before the call, and the interrupted epoch can be retried.
+            raise
         state.restore(good)
         trainer.interrupted = True
     trainer.emit("on_fit_end")
