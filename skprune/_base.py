@@ -191,7 +191,7 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             not self.warm_start and not incremental
         )
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
-        sample_weight = self._validate_sample_weight(sample_weight, X, y)
+        sample_weight = _rescale(self._validate_sample_weight(sample_weight, X, y))
         if not first_pass:
             self._check_continuation(hidden_sizes)
         rng = check_random_state(self.random_state)
@@ -535,3 +535,24 @@ def _from_mlp(cls, mlp, params):
     est._commit(state, hidden_sizes, first_pass=True)
     est._fit_hidden_layer_sizes = tuple(est._hidden_sizes())
     return est
+
+
+# Sample weights whose mean is outside these bounds are rescaled to mean 1.
+WEIGHT_SCALE_BOUNDS = (1e-6, 1e6)
+
+
+def _rescale(sample_weight):
+    """Sample weights of extreme scale, rescaled to mean 1 (else as given).
+
+    Training divides each batch by its expected share of the weight total, so
+    the scale of the weights cancels out; but with weights of 1e-30 the L2
+    term's share of the gradient reaches 1e27 and overflows float32 in Adam's
+    second moment. Rescaling changes nothing else.
+    """
+    if sample_weight is None:
+        return None
+    mean = float(np.mean(sample_weight, dtype=np.float64))
+    low, high = WEIGHT_SCALE_BOUNDS
+    if low <= mean <= high:
+        return sample_weight
+    return (sample_weight / mean).astype(sample_weight.dtype, copy=False)

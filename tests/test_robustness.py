@@ -159,3 +159,29 @@ def test_an_interrupted_partial_fit_changes_nothing(digits_600_scaled, monkeypat
     for a, b in zip(clf.coefs_, reference.coefs_):
         np.testing.assert_array_equal(a, b)
     assert clf.pruning_history_ == reference.pruning_history_
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_tiny_epsilon_trains_as_mlpclassifier_does(iris, dtype):
+    X, y = iris
+    clf = PrunedMLPClassifier(epsilon=1e-300, max_iter=30, random_state=0, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    assert all(np.isfinite(c).all() for c in clf.coefs_)
+    assert clf.score(X, y) > 0.8
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e30])
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_uniform_weights_of_any_scale_change_nothing(iris, scale, solver):
+    X, y = iris
+    params = dict(solver=solver, max_iter=15, random_state=0, dtype="float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = PrunedMLPClassifier(**params).fit(X, y)
+        weighted = PrunedMLPClassifier(**params).fit(
+            X, y, sample_weight=np.full(len(y), scale)
+        )
+    for a, b in zip(plain.coefs_, weighted.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)

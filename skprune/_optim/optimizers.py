@@ -226,7 +226,7 @@ class Adam(_Optimizer):
             dt(1 - b1),
             dt(b2),
             dt(1 - b2),
-            dt(self.epsilon),
+            dt(_representable(self.epsilon, dt)),
             dt(-self.learning_rate),
         )
 
@@ -249,7 +249,7 @@ class Adam(_Optimizer):
         out *= 1 - b2
         v += out
         np.sqrt(v, out=out)
-        out += self.epsilon
+        out += _representable(self.epsilon, out.dtype)
         np.divide(m, out, out=out)
         out *= -self.learning_rate
 
@@ -259,6 +259,15 @@ class Adam(_Optimizer):
     def trigger_stopping(self, msg, reporter):
         reporter.message(msg + " Stopping.")
         return True
+
+
+def _representable(epsilon, dtype):
+    """``epsilon``, or the smallest normal number of ``dtype`` if it is smaller.
+
+    A tiny ``epsilon`` (1e-300) is valid, but rounds to zero in float32, where
+    a weight with no gradient yet would then take the step 0 / 0.
+    """
+    return max(epsilon, float(np.finfo(dtype).tiny))
 
 
 def make_optimizer(solver, params, settings):
