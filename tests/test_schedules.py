@@ -224,3 +224,16 @@ def test_many_pruning_steps_cost_linear_time():
     assert not pruner.pending and len(pruner.trainer.rounds) == 1
     # Ten times the rounds, at most about ten times the time (quadratic: 100x).
     assert large < 30 * small + 0.05
+
+
+@pytest.mark.parametrize("scope", ["layer", "global"])
+def test_neuron_pruning_that_can_remove_nothing_says_so(scope):
+    state = _state(shapes=((6, 1), (1, 4)))
+    with pytest.warns(UserWarning, match="removes no hidden unit"):
+        _pruner("gradual", state, sparsity=0.4, granularity="neuron", scope=scope)
+    wide = _state(shapes=((6, 8), (8, 4)))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _pruner("gradual", wide, sparsity=0.4, granularity="neuron", scope=scope)

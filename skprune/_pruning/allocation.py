@@ -14,6 +14,8 @@ and masks, so that nothing else tests ``granularity`` or ``pruning_scope``:
 parameters.
 """
 
+import warnings
+
 import numpy as np
 
 from .criteria import unit_scores
@@ -262,6 +264,23 @@ class Units(Weights):
 
     def floors(self, state):
         return [1] * (len(state.coefs) - 1)
+
+    def check(self, state, target):
+        super().check(state, target)
+        sizes = self.sizes(state)
+        if self.scope.name == "layer":
+            removable = sum(layer_counts(target, sizes, self.what, self.rates(state)))
+        else:
+            removable = int(round(target * sum(sizes)))
+        if target > 0 and removable == 0:
+            warnings.warn(
+                f"granularity='neuron' with sparsity={target:g} removes no hidden "
+                f"unit from hidden layers of {sizes} units (a layer keeps at least "
+                "one, and a share rounds to whole units): the network stays "
+                "dense. Use wider layers, a higher sparsity or "
+                "granularity='weight'.",
+                UserWarning,
+            )
 
     def rates(self, state):
         return [1.0] * (len(state.coefs) - 1)
