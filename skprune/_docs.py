@@ -123,7 +123,7 @@ PRUNING_PARAMETERS = """\
         criterion summed over the unit's weights otherwise), which shrinks the
         stored matrices: see ``hidden_layer_sizes_``.
 
-    pruning_schedule : {'gradual', 'iterative', 'oneshot', 'lottery', 'greedy'}, \\
+    pruning_schedule : {'gradual', 'iterative', 'oneshot', 'lottery', 'greedy'}, \
             default='gradual'
         When to prune. ``'gradual'``: during training, along the cubic schedule
         of Zhu & Gupta (2017), then fine-tune. ``'oneshot'``: train, prune once,

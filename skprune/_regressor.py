@@ -227,6 +227,28 @@ class PrunedMLPRegressor(RegressorMixin, BasePrunedMLP):
         out = self._forward(X)
         return out.ravel() if out.shape[1] == 1 else out
 
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R² of the prediction, as MLPRegressor's.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values for ``X``.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R² of ``self.predict(X)`` against ``y`` (uniform average over
+            outputs); 1 is a perfect prediction.
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.positive_only = self.loss == "poisson"
