@@ -16,7 +16,11 @@ split, the models compared (``make_models``), their measurements and the
 printed table, plot and saved model.
 
 Exit status: 0 on success, 2 for bad usage or input (one short line on stderr:
-echoed values are cut to ``CLIP`` characters, a message to ``MAX_MESSAGE``).
+echoed values are cut to ``CLIP`` characters, a message to ``MAX_MESSAGE``), 130
+when stopped by Ctrl-C (SIGINT: one line, nothing half-written). A data file is
+checked block by block before pandas parses it: no NUL byte, no line longer
+than ``MAX_LINE_BYTES``. Output files are checked before any training and
+written to a temporary file beside the target, then renamed into place.
 """
 
 import argparse
@@ -26,6 +30,7 @@ import os
 import pickle
 import statistics
 import sys
+import tempfile
 import time
 import warnings
 import zipfile
@@ -36,6 +41,7 @@ import numpy as np
 PROG = "python -m skprune"
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 DEFAULT_SPARSITIES = (0.5, 0.9, 0.95)
 TASKS = ("auto", "classification", "regression")
 SCORES = {"classification": "accuracy", "regression": "R²"}
@@ -43,12 +49,66 @@ DEFAULT_PLOT = "skprune_tradeoff.png"
 BASELINE = "random"
 CLIP = 60
 MAX_MESSAGE = 1000
+MAX_LINE_BYTES = 10 * 2**20  # the longest line (row) of --data read
+READ_BLOCK = 2**20  # bytes read at a time when checking --data
 PANDAS_HINT = 'pip install "skprune[cli]"'
 PLOT_HINT = 'pip install "skprune[plot]"'
 
 
 class UsageError(Exception):
     """Bad command line or input: reported as one line, exit status 2."""
+
+
+class Interrupt:
+    """Ctrl-C while the command line runs: a SIGINT handler that stops the run.
+
+    Estimators catch ``KeyboardInterrupt`` in ``fit`` and keep a truncated model
+    (with a warning), which would only cut the current model short. The
+    handler remembers the signal before raising ``KeyboardInterrupt`` as
+    Python's own does; :meth:`check`, after each fit, raises it again, so the
+    run ends (exit status 130) whatever ``fit`` did with it.
+
+    Attributes
+    ----------
+    seen : bool
+        Whether SIGINT came.
+    saved : list of str
+        The files written so far, for the last message.
+    """
+
+    def __init__(self):
+        self.seen = False
+        self.saved = []
+
+    def __call__(self, signum, frame):
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def check(self):
+        """Raise ``KeyboardInterrupt`` if SIGINT came, even if it was caught."""
+        if self.seen:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def installed(self):
+        """Handle SIGINT within the block (in the main thread only: Python's rule)."""
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = signal.signal(signal.SIGINT, self)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def message(self):
+        """The one line said on Ctrl-C: what was saved, if anything."""
+        if not self.saved:
+            return "interrupted: nothing was saved"
+        return f"interrupted: only {' and '.join(self.saved)} saved, nothing else"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -274,7 +334,8 @@ def build_parser():
             "--data, uses the digits data bundled with scikit-learn."
         ),
         epilog=(
-            "Exit status: 0 on success, 2 for bad usage or input. "
+            "Exit status: 0 on success, 2 for bad usage or input, 130 when "
+            "interrupted (Ctrl-C; nothing is saved). "
             "Example: python -m skprune --data iris.csv --target species "
             "--sparsity 0.8 0.9"
         ),
@@ -459,6 +520,57 @@ def resolve_task(y, task="auto"):
     return "classification"
 
 
+def _longest_line(chunk, carried):
+    """The longest line of a block of a file: ``(index, length, last length)``.
+
+    ``carried`` bytes of the block's first line came in earlier blocks. Line
+    ``k`` of the block follows its ``k``-th newline; the last line goes on in
+    the next block, so its length is what the next call carries.
+
+    Examples
+    --------
+    >>> _longest_line(b"ab\\ncdef\\ng", carried=0)
+    (1, 4, 1)
+    >>> _longest_line(b"b\\ncd", carried=5)
+    (0, 6, 2)
+    """
+    ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == ord("\n"))
+    starts = np.concatenate(([0], ends + 1))
+    lengths = np.append(ends, len(chunk)) - starts
+    lengths[0] += carried
+    k = int(np.argmax(lengths))
+    return k, int(lengths[k]), int(lengths[-1])
+
+
+def _check_text_file(path, max_line=MAX_LINE_BYTES, block=READ_BLOCK):
+    """Refuse, reading ``block`` bytes at a time, a file pandas should not parse.
+
+    A NUL byte (a binary file, or UTF-16 text) or a line longer than
+    ``max_line`` bytes is a UsageError; memory stays within a few blocks
+    whatever the file holds.
+    """
+    line, carried, offset = 1, 0, 0  # the block's first line: number, bytes before
+    with open(path, "rb") as file:
+        while chunk := file.read(block):
+            nul = chunk.find(b"\0")
+            if nul >= 0:
+                raise UsageError(
+                    f"cannot read {path}: it is not UTF-8 text (a NUL byte at byte "
+                    f"{offset + nul}: a binary file, or UTF-16); save it as a "
+                    "UTF-8 CSV file"
+                )
+            k, longest, carried = _longest_line(chunk, carried)
+            if longest > max_line:
+                raise UsageError(
+                    f"line {line + k} of {path} is longer than "
+                    f"{max_line / 2**20:g} MiB, the most one row may hold: is it "
+                    "a CSV table with one sample per line? Remove or split that "
+                    "line"
+                )
+            line += chunk.count(b"\n")
+            offset += len(chunk)
+
+
 def load_csv(path, target, task="auto"):
     """Read features and target from a CSV file with a header row, with pandas.
 
@@ -491,14 +603,23 @@ def load_csv(path, target, task="auto"):
     ------
     UsageError
         With a one-line message, for pandas not installed, a missing file, a
-        file that is not CSV, duplicate column names, a missing column, a
-        non-numeric or missing feature value, a missing label, labels that
-        are not classes, or a regression target that is not numbers.
+        file that is not CSV (a NUL byte, a line longer than
+        ``MAX_LINE_BYTES``, not UTF-8), duplicate column names, a missing
+        column, a non-numeric or missing feature value, a missing label,
+        labels that are not classes, or a regression target that is not
+        numbers.
     """
+    X, y, name, _ = _read_csv(path, target, task)
+    return X, y, name
+
+
+def _read_csv(path, target, task):
+    """:func:`load_csv`'s ``(X, y, name)`` and the names of the columns of ``X``."""
     if not os.path.exists(path):
         raise UsageError(f"data file not found: {path}")
     if not os.path.isfile(path):
         raise UsageError(f"--data must be a file, {path} is not")
+    _check_text_file(path)
     if not _has_module("pandas"):
         raise UsageError(f"--data needs pandas, which is not installed: {PANDAS_HINT}")
     import pandas as pd
@@ -537,7 +658,7 @@ def load_csv(path, target, task="auto"):
         y = _regression_targets(text, target, path)
     else:
         _check_labels(y, target, path)
-    return X, y, os.path.basename(path)
+    return X, y, os.path.basename(path), features
 
 
 def _check_labels(y, target, path):
@@ -567,11 +688,22 @@ def _check_class_counts(y):
         )
 
 
-def split_data(X, y, test_size, seed, task="classification"):
+def _frame(X, columns):
+    """``X`` as a DataFrame with those column names, or ``X`` for no names."""
+    if columns is None:
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=list(columns), copy=False)
+
+
+def split_data(X, y, test_size, seed, task="classification", columns=None):
     """Train/test split, standardized on the training part.
 
     Stratified by class for a classification; a plain shuffled split for a
-    regression (the target is left as it is).
+    regression (the target is left as it is). With ``columns``, the names of
+    the features, the scaler is fitted on a DataFrame: a pipeline starting with
+    it knows its columns (``feature_names_in_``) and checks them in ``predict``.
     """
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
@@ -590,8 +722,9 @@ def split_data(X, y, test_size, seed, task="classification"):
             f"cannot split {len(y)} samples into train and test sets: {reason}"
         ) from None
     with np.errstate(over="ignore", invalid="ignore"):
-        scaler = StandardScaler().fit(X_train)
-        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+        scaler = StandardScaler().fit(_frame(X_train, columns))
+        X_train = scaler.transform(_frame(X_train, columns))
+        X_test = scaler.transform(_frame(X_test, columns))
     if not (np.isfinite(X_train).all() and np.isfinite(X_test).all()):
         raise UsageError(
             f"the features are too large to standardize (largest magnitude "
@@ -669,7 +802,13 @@ def time_predict(model, X, min_seconds=0.2, max_runs=50):
     return statistics.median(times)
 
 
-def measure(model, X_train, y_train, X_test, y_test):
+def measure(model, X_train, y_train, X_test, y_test, interrupt=None):
+    """Fit ``model`` and measure it; a dict of the table's columns and more.
+
+    With an :class:`Interrupt`, a Ctrl-C that ``fit`` caught (keeping a
+    truncated model) raises ``KeyboardInterrupt`` once ``fit`` returns, and
+    its warning is dropped.
+    """
     from sklearn.exceptions import ConvergenceWarning
 
     with warnings.catch_warnings(record=True) as caught:
@@ -677,6 +816,8 @@ def measure(model, X_train, y_train, X_test, y_test):
         start = time.perf_counter()
         model.fit(X_train, y_train)
         fit_seconds = time.perf_counter() - start
+        if interrupt is not None:
+            interrupt.check()
     for w in caught:  # other warnings go on to the user
         if not issubclass(w.category, ConvergenceWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -781,17 +922,58 @@ def save_plot(path, rows, args, data_name, task="classification"):
         score_label=f"test {score}",
     )
     ax.set_title(f"{data_name}: test {score} against achieved sparsity", fontsize=11)
-    fig.savefig(path, dpi=100)
+    extension = os.path.splitext(path)[1].lstrip(".").lower()  # see _plot_file
+    with _atomic_file(path, "--plot") as file:
+        fig.savefig(file, format=extension, dpi=100)
 
 
 def save_model(path, scaler, estimator):
+    """Save ``make_pipeline(scaler, estimator)`` as a skops file, atomically."""
     import skops.io
     from sklearn.pipeline import make_pipeline
 
-    # Deflate: the file's schema.json (fitted attributes as JSON) compresses well.
-    skops.io.dump(
-        make_pipeline(scaler, estimator), path, compression=zipfile.ZIP_DEFLATED
-    )
+    with _atomic_file(path, "--save") as file:
+        # Deflate: the schema.json (fitted attributes as JSON) compresses well.
+        skops.io.dump(
+            make_pipeline(scaler, estimator), file, compression=zipfile.ZIP_DEFLATED
+        )
+
+
+def _new_file_mode():
+    """The permissions ``open(path, "w")`` gives a new file: 0o666 less the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def _atomic_file(path, option):
+    """A binary file to write, renamed to ``path`` once the block completes.
+
+    The file is a temporary one in ``path``'s folder: ``path`` is either left as
+    it was (the block failed or was interrupted; the temporary file is removed)
+    or replaced whole. An ``OSError`` is a UsageError naming ``option``.
+    """
+    folder, name = os.path.split(os.path.abspath(path))
+    try:
+        fd, temporary = tempfile.mkstemp(
+            dir=folder, prefix=f".{name[:64]}.", suffix=".part"
+        )
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot write it ({exc})") from None
+    try:
+        with os.fdopen(fd, "wb") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, _new_file_mode())
+        os.replace(temporary, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise UsageError(f"{option} {path}: cannot write it ({exc})") from None
+        raise
 
 
 def _thread_limit(n_threads):
@@ -810,13 +992,31 @@ def _has_module(name):
 
 
 def _check_output_path(path, option):
+    """Refuse, before any training, an output file that could not be written.
+
+    A folder, a missing folder, a path under a file, or a folder where no file
+    can be created (a temporary one is made and removed to find out).
+    """
     if not path:
         raise UsageError(f"{option} needs a file name")
     if os.path.isdir(path):
         raise UsageError(f"{option} {path}: expected a file name, not a folder")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise UsageError(f"{option} {path}: folder {folder} does not exist")
+        what = (
+            f"{folder} is a file, not a folder"
+            if os.path.exists(folder)
+            else f"folder {folder} does not exist"
+        )
+        raise UsageError(f"{option} {path}: {what}")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UsageError(
+            f"{option} {path}: cannot write in folder {folder} ({reason})"
+        ) from None
 
 
 def _plot_file(path):
@@ -877,12 +1077,16 @@ def _check_args(args):
 
 
 def load_data(args):
-    """``(X, y, data name, task)``: digits, or ``--data`` read for ``--task``."""
+    """``(X, y, data name, task, feature names)``: digits, or ``--data``.
+
+    The feature names are the CSV's column names, None for digits.
+    """
     if args.data is None:
         X, y, data_name = load_digits_data()
+        columns = None
     else:
-        X, y, data_name = load_csv(args.data, args.target, args.task)
-    return X, y, data_name, resolve_task(y, args.task)
+        X, y, data_name, columns = _read_csv(args.data, args.target, args.task)
+    return X, y, data_name, resolve_task(y, args.task), columns
 
 
 def _describe(data_name, X, y, task):
@@ -894,15 +1098,18 @@ def _describe(data_name, X, y, task):
     return f"data: {data_name}: {X.shape[0]} samples, {X.shape[1]} features, {target}"
 
 
-def fit_models(models, data, args, progress, score):
-    """Fit and measure each model in turn; one ``(name, target, measures)`` each."""
+def fit_models(models, data, args, progress, score, interrupt=None):
+    """Fit and measure each model in turn; one ``(name, target, measures)`` each.
+
+    ``interrupt`` (an :class:`Interrupt`) stops the loop on Ctrl-C.
+    """
     rows = []
     with _thread_limit(args.threads):
         for k, (name, target, model) in enumerate(models, start=1):
             label = name if target is None else f"{name}, sparsity={target}"
             progress(f"[{k}/{len(models)}] fitting {label} ...")
             try:
-                m = measure(model, *data)
+                m = measure(model, *data, interrupt=interrupt)
             except ValueError as exc:
                 # The estimator's own message, e.g. a sparsity too high for a layer.
                 raise UsageError(
@@ -917,16 +1124,23 @@ def fit_models(models, data, args, progress, score):
     return rows
 
 
-def run(args, err):
+def run(args, err, interrupt=None):
+    """Check, load, fit, print the table, save; return the exit status.
+
+    ``interrupt`` (an :class:`Interrupt`) stops the fits on Ctrl-C and records
+    the files saved.
+    """
+    interrupt = Interrupt() if interrupt is None else interrupt
+
     def progress(text):
         if not args.quiet:
             print(text, file=err, flush=True)
 
     _check_args(args)
     plot_path = _plot_path(args, progress)
-    X, y, data_name, task = load_data(args)
+    X, y, data_name, task, columns = load_data(args)
     scaler, X_train, X_test, y_train, y_test = split_data(
-        X, y, args.test_size, args.seed, task
+        X, y, args.test_size, args.seed, task, columns
     )
     print(
         f"{_describe(data_name, X, y, task)}; {len(y_train)} for training, "
@@ -936,7 +1150,7 @@ def run(args, err):
     models = make_models(args, task)
     score = SCORES[task]
     data = (X_train, y_train, X_test, y_test)
-    rows = fit_models(models, data, args, progress, score)
+    rows = fit_models(models, data, args, progress, score, interrupt)
 
     print()
     print(format_table(rows, task))
@@ -951,11 +1165,14 @@ def run(args, err):
 
     if plot_path is not None:
         save_plot(plot_path, rows, args, data_name, task)
-        print(f"plot saved to {os.path.abspath(plot_path)}")
+        plot_path = os.path.abspath(plot_path)
+        interrupt.saved.append(f"the plot ({plot_path})")
+        print(f"plot saved to {plot_path}")
     if args.save is not None:
         # The main criterion's model at the last sparsity given.
         name, target, estimator = [t for t in models if t[0] == models[1][0]][-1]
         save_model(args.save, scaler, estimator)
+        interrupt.saved.append(f"the model ({os.path.abspath(args.save)})")
         print(
             f"model ({name}, sparsity={target}, with its StandardScaler) saved to "
             f"{os.path.abspath(args.save)}; load it with "
@@ -964,19 +1181,33 @@ def run(args, err):
     return EXIT_OK
 
 
+def _one_line(message):
+    """``message`` on one line of at most ``MAX_MESSAGE`` characters."""
+    message = " ".join(str(message).splitlines())
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 3] + "..."
+    return message
+
+
 def main(argv=None):
-    """Run the command line; return the exit status (0 ok, 2 bad usage or input)."""
+    """Run the command line; return the exit status.
+
+    0 on success, 2 for bad usage or input, 130 when interrupted (SIGINT,
+    Ctrl-C): each error is one line on stderr, without a traceback.
+    """
     err = sys.stderr
+    interrupt = Interrupt()
     try:
-        args = build_parser().parse_args(argv)
-        return run(args, err)
+        with interrupt.installed():
+            args = build_parser().parse_args(argv)
+            return run(args, err, interrupt)
     except UsageError as exc:
         # One bounded line whatever the input: argparse and pandas echo it too.
-        message = " ".join(str(exc).splitlines())
-        if len(message) > MAX_MESSAGE:
-            message = message[: MAX_MESSAGE - 3] + "..."
-        print(f"{PROG}: error: {message}", file=err)
+        print(f"{PROG}: error: {_one_line(exc)}", file=err)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROG}: {_one_line(interrupt.message())}", file=err)
+        return EXIT_INTERRUPTED
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
 

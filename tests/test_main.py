@@ -530,9 +530,10 @@ def test_numeric_target_is_a_regression_with_plot_and_saved_model(tmp_path, caps
     model = skops_io.load(model_file, trusted=skprune.TRUSTED_TYPES)
     assert type(model[-1]) is skprune.PrunedMLPRegressor
     assert model[-1].sparsity_ == pytest.approx(float(rows[1][3]), abs=1e-3)
-    # The saved pipeline takes raw features and predicts numbers.
-    data = np.loadtxt(path, delimiter=",", skiprows=1)
-    prediction = model.predict(data[:, :-1])
+    # The saved pipeline takes raw features, by column name, and predicts numbers.
+    import pandas as pd
+
+    prediction = model.predict(pd.read_csv(path).drop(columns="y"))
     assert prediction.shape == (160,) and prediction.dtype.kind == "f"
     assert len(np.unique(prediction)) > 100
 
@@ -561,3 +562,247 @@ def test_regression_on_a_non_numeric_target_is_one_line(tmp_path, capsys):
         and "is not numeric (data row 1: 'setosa')" in err
         and "use --task classification" in err
     )
+
+
+# -- Ctrl-C: exit status 130, one line, nothing saved --------------------------
+
+
+def test_ctrl_c_during_a_fit_stops_the_run_with_130_and_one_line(tmp_path):
+    """A real SIGINT, while a pruned model trains in a ``python -m skprune``."""
+    import os
+    import signal
+    import time
+
+    saved = tmp_path / "model.skops"
+    argv = ["--no-plot", "--hidden-layer-sizes", "32", "--max-iter", "300"]
+    argv += ["--sparsity", "0.5", "0.9", "--save", str(saved), "--threads", "1"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "skprune", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        progress = []
+        # The dense fit, then a pruned one: skprune's fit is under way.
+        while not (progress and progress[-1].startswith("[2/5] fitting pruned")):
+            progress.append(process.stderr.readline())
+            assert progress[-1], "the run ended before the pruned fit"
+        time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        out, rest = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, (out, rest)
+    assert rest == "python -m skprune: interrupted: nothing was saved\n"
+    assert "Traceback" not in "".join(progress)
+    assert "model (" not in out and "saved" not in out
+    assert list(tmp_path.iterdir()) == []  # no model, no temporary file
+
+
+def interrupted_mlp():
+    """An MLPClassifier that gets SIGINT at its third epoch, which its fit catches."""
+    import signal
+
+    from sklearn.neural_network import MLPClassifier
+
+    class InterruptedMLP(MLPClassifier):
+        def _update_no_improvement_count(self, *args):
+            if self.n_iter_ == 3:
+                signal.raise_signal(signal.SIGINT)
+            return super()._update_no_improvement_count(*args)
+
+    return InterruptedMLP
+
+
+def test_ctrl_c_caught_by_fit_still_stops_the_run(tmp_path, capsys, monkeypatch):
+    import signal
+
+    import skprune.__main__ as cli
+    from skprune import PrunedMLPClassifier
+
+    classes = (interrupted_mlp(), PrunedMLPClassifier)
+    monkeypatch.setattr(cli, "estimator_classes", lambda task: classes)
+    code, out, err = run([*FAST, "--save", str(tmp_path / "m.skops")], capsys)
+    assert code == 130
+    # One line: no "Training interrupted by user" warning, no traceback.
+    assert err == "python -m skprune: interrupted: nothing was saved\n"
+    assert "accuracy" not in out and list(tmp_path.iterdir()) == []
+    # main puts Python's own handler back.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_while_saving_leaves_no_file_and_says_what_was_saved(
+    tmp_path, capsys, monkeypatch
+):
+    pytest.importorskip("matplotlib")
+    skops_io = pytest.importorskip("skops.io")
+    import signal
+
+    def dump(obj, file, **kwargs):
+        file.write(b"PK half a model")
+        signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(skops_io, "dump", dump)
+    plot, model = tmp_path / "p.png", tmp_path / "m.skops"
+    model.write_bytes(b"the previous model")
+    argv = [a for a in FAST if a != "--no-plot"] + ["--sparsity", "0.5"]
+    argv += ["--no-baseline", "--plot", str(plot), "--save", str(model)]
+    code, out, err = run(argv, capsys)
+    assert code == 130
+    assert err == (
+        f"python -m skprune: interrupted: only the plot ({plot}) saved, nothing else\n"
+    )
+    assert model.read_bytes() == b"the previous model"  # left as it was
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.skops", "p.png"]
+
+
+# -- output files: checked before training, written whole ----------------------
+
+
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ("file.txt/model.skops", "file.txt is a file, not a folder"),
+        ("missing/model.skops", "missing does not exist"),
+        (".", "expected a file name, not a folder"),
+    ],
+)
+@pytest.mark.parametrize("option", ["--save", "--plot"])
+def test_unwritable_outputs_are_refused_before_training(
+    tmp_path, capsys, monkeypatch, option, where, message
+):
+    pytest.importorskip("skops")
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("a file")
+    argv = [a for a in FAST if a != "--no-plot"]
+    if option == "--save":
+        argv += ["--no-plot"]
+    code, out, err = run([*argv, option, where], capsys)
+    assert code == 2 and out == ""  # before any training
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_a_folder_where_no_file_can_be_made_is_refused(tmp_path, capsys, monkeypatch):
+    # Tests may run as root, who can write in a read-only folder: fake the refusal.
+    pytest.importorskip("skops")
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    code, out, err = run([*FAST, "--save", str(tmp_path / "m.skops")], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1
+    assert f"cannot write in folder {tmp_path} (Permission denied)" in err
+
+
+def test_a_failed_save_leaves_the_old_file_and_no_temporary(
+    tmp_path, capsys, monkeypatch
+):
+    skops_io = pytest.importorskip("skops.io")
+
+    def dump(obj, file, **kwargs):
+        file.write(b"PK half a model")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(skops_io, "dump", dump)
+    model = tmp_path / "m.skops"
+    model.write_bytes(b"the previous model")
+    argv = [*FAST, "--sparsity", "0.5", "--no-baseline", "--save", str(model)]
+    code, _, err = run(argv, capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and "No space left on device" in err
+    assert model.read_bytes() == b"the previous model"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.skops"]
+
+
+def test_the_saved_model_knows_the_csv_columns(tmp_path, capsys):
+    skops_io = pytest.importorskip("skops.io")
+    import warnings
+
+    import pandas as pd
+
+    import skprune
+
+    path, model_file = iris_csv(tmp_path), tmp_path / "iris.skops"
+    argv = [*FAST, "--data", path, "--target", "species", "--sparsity", "0.5"]
+    code, _, _ = run([*argv, "--no-baseline", "--save", str(model_file)], capsys)
+    assert code == 0
+    model = skops_io.load(model_file, trusted=skprune.TRUSTED_TYPES)
+    X = pd.read_csv(path).drop(columns="species")
+    assert list(model.feature_names_in_) == list(X.columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names"
+        labels = model.predict(X)
+    assert set(labels) <= {"setosa", "versicolor", "virginica"}
+    with pytest.raises(ValueError, match="feature names"):  # columns are checked
+        model.predict(X[X.columns[::-1]])
+
+
+# -- files from strangers: bounded memory, one short line ----------------------
+
+
+def test_check_text_file_finds_a_long_line_across_blocks(tmp_path):
+    from skprune.__main__ import _check_text_file
+
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"a,b\n1,2\n" + b"3" * 11 + b",4\n5,6\n")
+    _check_text_file(path, max_line=13, block=4)  # 13 bytes: the longest line
+    with pytest.raises(UsageError, match="line 3 of .* longer than"):
+        _check_text_file(path, max_line=12, block=4)
+    path.write_bytes(b"a,b\n" * 5 + b"1\x002\n")
+    with pytest.raises(UsageError, match="a NUL byte at byte 21"):
+        _check_text_file(path, block=4)
+
+
+MEMORY_PROBE = """
+import contextlib, io, json, resource, sys
+import pandas, skprune.__main__ as cli
+
+def peak():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+before, results = peak(), []
+for path in sys.argv[1:]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = cli.main(["--quiet", "--no-plot", "--data", path, "--target", "y"])
+    results.append([code, err.getvalue()])
+print(json.dumps({"growth_mib": (peak() - before) / 1024, "results": results}))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss in KiB: Linux")
+def test_binary_files_and_huge_cells_are_refused_in_bounded_memory(tmp_path):
+    pytest.importorskip("pandas")
+    import json
+
+    size = 30 * 2**20
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(bytes(size))
+    cell = tmp_path / "cell.csv"
+    with open(cell, "wb") as file:
+        file.write(b"a,b,y\n1,2,x\n3,")
+        file.write(b"7" * size)
+        file.write(b",y\n4,5,x\n")
+    result = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(nul), str(cell)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    (nul_code, nul_err), (cell_code, cell_err) = report["results"]
+    assert nul_code == cell_code == 2
+    assert nul_err.count("\n") == cell_err.count("\n") == 1
+    assert len(nul_err) < 300 and len(cell_err) < 300
+    assert "not UTF-8 text (a NUL byte at byte 0" in nul_err
+    assert "line 3 of" in cell_err and "longer than 10 MiB" in cell_err
+    # Neither file was read whole: reading either would take more than its 30 MiB.
+    assert report["growth_mib"] < 15, report
