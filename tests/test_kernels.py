@@ -188,6 +188,7 @@ print(sum(adam.stats.cache_hits.values()), sum(adam.stats.cache_misses.values())
 """
 
 
+@pytest.mark.slow
 def test_kernels_load_from_the_disk_cache_in_a_new_process(tmp_path):
     # A second process finds the first one's compiled kernels on disk instead of
     # compiling them again (a kernel built as a closure would miss every time).

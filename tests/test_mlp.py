@@ -26,6 +26,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 
 # ---------------------------------------------------------------- parity oracle
+@pytest.mark.slow
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
 def test_dense_float64_matches_mlpclassifier_on_digits(digits_split, solver):
     X_train, X_test, y_train, y_test = digits_split

@@ -57,6 +57,7 @@ def test_target_reached_even_when_the_budget_is_tiny(digits):
 
 
 # ------------------------------------------------------ masks hold
+@pytest.mark.slow
 def test_pruned_weights_stay_zero_through_warm_start(digits):
     X, y = digits
     clf = PrunedMLPClassifier(

@@ -16,6 +16,7 @@ def test_readme_has_a_python_example():
     assert _python_blocks()
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("block", _python_blocks())
 def test_readme_example_runs(block, capsys):
