@@ -37,6 +37,7 @@ from ._optim import (
     run_stochastic,
 )
 from ._pruning import CRITERIA, GRANULARITIES, SCHEDULES, SCOPES, Pruner
+from ._sparse import check_sparse_input
 
 try:  # scikit-learn >= 1.9; its ``_fit_context`` manages the callbacks' run
     from sklearn.callback import CallbackSupportMixin
@@ -116,6 +117,8 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
+        # Before validation converts it: scipy's compiled code trusts the indices.
+        check_sparse_input(X)
         with self._all_or_nothing():
             if incremental:
                 self._check_partial_fit(X, y, classes)

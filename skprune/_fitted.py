@@ -11,12 +11,17 @@ inference network, the dense ``coefs_``) is rebuilt from the stored weights, so
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import ClassifierMixin
+from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 
+from ._core import HIDDEN_ACTIVATIONS
 from ._optim import TrainState
 from ._pruning import Plan, kept_counts, sparsity_against
 from ._sparse import (
     InferenceNetwork,
+    check_sparse_input,
+    check_stored_network,
     compact_network,
     expand_network,
     feature_importances,
@@ -24,6 +29,17 @@ from ._sparse import (
     to_csr,
     unpack_csr,
 )
+
+# The layout of the pickled state (what ``__getstate__`` returns), stored in it
+# as ``_skprune_layout`` beside the ``_skprune_version`` that wrote it. Change
+# the number whenever a stored attribute changes name, type or meaning, and
+# teach ``_upgrade_state`` to read the previous layouts it safely can.
+#
+# 1. Files without a number (skprune before versioned pickles): the weights are
+#    ``_sparse_coefs`` (``pack_csr`` dicts) and ``_intercepts``, or, in the
+#    oldest files, ``sparse_coefs_`` and ``intercepts_``; read as layout 2.
+# 2. As 1, with ``_skprune_layout`` and ``_skprune_version``.
+STATE_LAYOUT = 2
 
 # TrainState field -> fitted attribute, copied at the end of every call and read
 # back when training goes on (warm start, partial_fit, after loading).
@@ -286,6 +302,9 @@ class FittedNetwork:
         from sklearn.utils.validation import validate_data
 
         check_is_fitted(self)
+        # Before validate_data, which may convert the matrix (scipy's compiled
+        # conversions trust its indices).
+        check_sparse_input(X)
         # float64 and float32 input is not copied here: chunks are converted to
         # the compute dtype one at a time, which bounds predict's memory.
         X = validate_data(
@@ -333,17 +352,26 @@ class FittedNetwork:
             # nothing but numpy for skops to trust.
             state["_sparse_coefs"] = [pack_csr(c) for c in state["_sparse_coefs"]]
             state["_intercepts"] = [np.array(b) for b in state["_intercepts"]]
+        from . import __version__
+
+        state["_skprune_version"] = __version__
+        state["_skprune_layout"] = STATE_LAYOUT
         return state
 
     def __setstate__(self, state):
-        state = dict(state)
-        # Files written before the weights became assignable attributes.
-        for old, new in (
-            ("sparse_coefs_", "_sparse_coefs"),
-            ("intercepts_", "_intercepts"),
-        ):
-            if old in state:
-                state[new] = state.pop(old)
+        # pickle, joblib, skops and deepcopy all come here: nothing from the
+        # file is used (or stored on self) before the whole state is checked.
+        try:
+            state = _upgrade_state(state)
+            if "_sparse_coefs" in state:
+                self._check_stored_state(state)
+            elif "_initial_coefs" in state or "_initial_intercepts" in state:
+                _check_initial_weights(state)
+        except ValueError as exc:
+            raise ValueError(
+                f"Cannot load this {type(self).__name__}: {exc} The file is damaged "
+                "or was not written by skprune."
+            ) from None
         if "_sparse_coefs" in state:
             state["_sparse_coefs"] = [
                 _frozen_csr(unpack_csr(c)) for c in state["_sparse_coefs"]
@@ -352,6 +380,231 @@ class FittedNetwork:
         super().__setstate__(state)
         if "_sparse_coefs" in self.__dict__:
             self._inference = self._build_inference()
+
+    def _check_stored_state(self, state):
+        """Check a loaded fitted state against itself (see ``__setstate__``)."""
+        missing = sorted(set(STORED_ATTRIBUTES) - set(state))
+        if missing:
+            raise ValueError(f"the stored model lacks {missing}.")
+        shapes = check_stored_network(
+            state["_sparse_coefs"], state["_intercepts"], state["n_features_in_"]
+        )
+        trained = _check_architecture(state, shapes)
+        if isinstance(self, ClassifierMixin):
+            expected = _check_classes(state, shapes[-1][1])
+        else:
+            from ._regressor import LOSSES  # the subclass's table; no cycle at run time
+
+            loss = state.get("loss")
+            if not isinstance(loss, str) or loss not in LOSSES:
+                raise ValueError(f"loss {loss!r:.60} is not one of {sorted(LOSSES)}.")
+            expected = LOSSES[loss]
+        out = state["out_activation_"]
+        if not isinstance(out, str) or out != expected:
+            raise ValueError(
+                f"out_activation_ is {out!r:.60}, but this "
+                f"model's outputs need {expected!r}."
+            )
+        activation = state["_fit_activation"]
+        if not isinstance(activation, str) or activation not in HIDDEN_ACTIVATIONS:
+            raise ValueError(
+                f"the hidden activation {activation!r:.60} is not one of "
+                f"{list(HIDDEN_ACTIVATIONS)}."
+            )
+        names = state.get("feature_names_in_")
+        if names is not None and np.shape(names) != (shapes[0][0],):
+            raise ValueError(
+                f"feature_names_in_ has shape {np.shape(names)}; the model has "
+                f"{shapes[0][0]} features."
+            )
+        _check_pending_plan(state.get("_pending_plan"), trained)
+
+
+# What a fitted state must hold (checked by ``_check_stored_state``).
+STORED_ATTRIBUTES = (
+    "_sparse_coefs",
+    "_intercepts",
+    "n_features_in_",
+    "n_outputs_",
+    "n_layers_",
+    "hidden_layer_sizes_",
+    "_fit_hidden_layer_sizes",
+    "_kept_units",
+    "_dense_sizes",
+    "_fit_activation",
+    "out_activation_",
+)
+
+
+def _upgrade_state(state):
+    """The pickled ``state`` in the current layout (a new dict), or ValueError."""
+    if not isinstance(state, dict):
+        raise ValueError(f"the stored state is a {type(state).__name__}, not a dict.")
+    state = dict(state)
+    version = state.pop("_skprune_version", "an unknown version")
+    layout = state.pop("_skprune_layout", 1)
+    if isinstance(layout, (bool, np.bool_)) or not isinstance(
+        layout, (int, np.integer)
+    ):
+        raise ValueError(f"its state layout {layout!r:.60} is not a number.")
+    if not 1 <= layout <= STATE_LAYOUT:
+        raise ValueError(
+            f"it was saved by skprune {version!s:.40} with state layout {layout}, "
+            f"and this skprune reads layouts 1 to {STATE_LAYOUT}. Load it with the "
+            "skprune version that saved it."
+        )
+    # Layout 1, oldest files: before the weights became assignable attributes.
+    for old, new in (
+        ("sparse_coefs_", "_sparse_coefs"),
+        ("intercepts_", "_intercepts"),
+    ):
+        if old in state:
+            state[new] = state.pop(old)
+    # Never stored by __getstate__: derived, or training-only.
+    for name in ("_state", "_inference"):
+        state.pop(name, None)
+    return state
+
+
+def _int_sequence(value, what, length):
+    if not isinstance(value, (tuple, list, np.ndarray)) or len(value) != length:
+        raise ValueError(f"{what} must hold {length} integers, got {value!r:.80}.")
+    sizes = []
+    for v in value:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise ValueError(f"{what} must hold integers, got {value!r:.80}.")
+        sizes.append(int(v))
+    return sizes
+
+
+def _check_architecture(state, shapes):
+    """Sizes and unit positions against the checked layer shapes.
+
+    Returns the layer sizes of the network as trained (inputs, hidden, outputs).
+    """
+    widths = [shape[1] for shape in shapes]
+    n_hidden = len(shapes) - 1
+    declared = {
+        "n_outputs_": ([state["n_outputs_"]], [widths[-1]]),
+        "n_layers_": ([state["n_layers_"]], [len(shapes) + 1]),
+        "hidden_layer_sizes_": (state["hidden_layer_sizes_"], widths[:-1]),
+    }
+    for name, (value, actual) in declared.items():
+        if _int_sequence(value, name, len(actual)) != actual:
+            raise ValueError(
+                f"{name} is {value!r:.80}; the stored layers say {actual}."
+            )
+    trained = _int_sequence(
+        state["_fit_hidden_layer_sizes"], "_fit_hidden_layer_sizes", n_hidden
+    )
+    units = state["_kept_units"]
+    if not isinstance(units, (list, tuple)) or len(units) != n_hidden:
+        raise ValueError(
+            f"_kept_units must hold one array per hidden layer ({n_hidden})."
+        )
+    for h, (kept, size) in enumerate(zip(units, trained)):
+        if not (
+            isinstance(kept, np.ndarray) and kept.ndim == 1 and kept.dtype.kind in "iu"
+        ):
+            raise ValueError(f"_kept_units[{h}] must be a 1-D array of integers.")
+        if kept.size != widths[h]:
+            raise ValueError(
+                f"_kept_units[{h}] has {kept.size} positions for {widths[h]} units."
+            )
+        if kept.size and (
+            kept.min() < 0 or kept.max() >= size or np.any(kept[1:] <= kept[:-1])
+        ):
+            raise ValueError(
+                f"_kept_units[{h}] must be increasing positions in [0, {size}) "
+                "(_fit_hidden_layer_sizes)."
+            )
+    sizes = [shapes[0][0], *trained, widths[-1]]
+    dense = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    if _int_sequence(state["_dense_sizes"], "_dense_sizes", len(dense)) != dense:
+        raise ValueError(
+            f"_dense_sizes {list(state['_dense_sizes'])!r:.80} do not match the "
+            f"network as trained ({sizes})."
+        )
+    return sizes
+
+
+def _check_classes(state, n_outputs):
+    """A classifier's classes against its outputs; returns the out activation."""
+    classes = state.get("classes_")
+    binarizer = state.get("_label_binarizer")
+    if not isinstance(classes, np.ndarray) or classes.ndim != 1 or not classes.size:
+        raise ValueError(
+            f"classes_ must be a non-empty 1-D array, got {classes!r:.60}."
+        )
+    if not isinstance(binarizer, LabelBinarizer) or not hasattr(binarizer, "y_type_"):
+        raise ValueError("the label binarizer is missing or not fitted.")
+    binarized = getattr(binarizer, "classes_", None)
+    if not (
+        isinstance(binarized, np.ndarray)
+        and binarized.shape == classes.shape
+        and np.array_equal(binarized, classes)
+    ):
+        raise ValueError("classes_ differ from the label binarizer's classes.")
+    y_type = binarizer.y_type_
+    expected = {"binary": 1, "multiclass": classes.size}.get(y_type, classes.size)
+    if y_type not in ("binary", "multiclass", "multilabel-indicator") or (
+        y_type == "multiclass" and classes.size < 3
+    ):
+        raise ValueError(
+            f"the label binarizer's target type {y_type!r:.40} is invalid."
+        )
+    if n_outputs != expected:
+        raise ValueError(
+            f"the output layer has {n_outputs} units for {classes.size} classes "
+            f"({y_type}); it needs {expected}."
+        )
+    return "softmax" if y_type == "multiclass" else "logistic"
+
+
+def _check_pending_plan(plan, sizes):
+    """An unfinished pruning plan: known entries, rewinds of the trained shapes."""
+    if plan is None:
+        return
+    if not isinstance(plan, dict):
+        raise ValueError(f"the pruning plan is a {type(plan).__name__}, not a dict.")
+    try:
+        Plan.from_dict(plan)  # refuses unknown entries
+    except TypeError as exc:
+        raise ValueError(f"the pruning plan is invalid ({exc}).") from None
+    rewind = plan.get("rewind")
+    if rewind is None:
+        return
+    if not isinstance(rewind, (tuple, list)) or not all(
+        isinstance(part, (tuple, list)) for part in rewind
+    ):
+        raise ValueError("the pruning plan's rewind weights are not lists of arrays.")
+    shapes = [
+        *((a, b) for a, b in zip(sizes[:-1], sizes[1:])),
+        *((b,) for b in sizes[1:]),
+    ]
+    arrays = [*rewind[0], *rewind[1]] if len(rewind) == 2 else []
+    if len(arrays) != len(shapes) or any(
+        not isinstance(a, np.ndarray) or a.shape != s or a.dtype.kind != "f"
+        for a, s in zip(arrays, shapes)
+    ):
+        raise ValueError(
+            "the pruning plan's rewind weights do not match the network as trained."
+        )
+
+
+def _check_initial_weights(state):
+    """Weights assigned before fitting, as an assignment would check them."""
+    coefs = state.get("_initial_coefs")
+    if coefs is not None:
+        state["_initial_coefs"] = [
+            _frozen(c) for c in _check_coefs(coefs, None, False, None)
+        ]
+    widths = None if coefs is None else [c.shape[1] for c in state["_initial_coefs"]]
+    intercepts = state.get("_initial_intercepts")
+    if intercepts is not None:
+        state["_initial_intercepts"] = [
+            _frozen(b) for b in _check_intercepts(intercepts, widths, None)
+        ]
 
 
 def _check_coefs(coefs, shapes, sparse, dtype):

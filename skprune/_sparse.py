@@ -303,3 +303,239 @@ def feature_importances(sparse_coefs):
         v = abs(W).astype(np.float64) @ v
     total = v.sum()
     return v / total if total > 0 else v
+
+
+# ---------------------------------------------------------------- validation
+# scipy's compiled routines trust a matrix's structure: an index out of range
+# reads or writes outside memory. Everything that reaches them from outside
+# (a user's X, a loaded file) is checked here first, in O(nnz) without copies.
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _describe(value):
+    if isinstance(value, np.ndarray):
+        return f"a {value.dtype} array of shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
+def _index_array(values, what):
+    if not (
+        isinstance(values, np.ndarray)
+        and values.ndim == 1
+        and values.dtype.kind in "iu"
+    ):
+        raise ValueError(
+            f"{what} must be a 1-D array of integers, got {_describe(values)}."
+        )
+    return values
+
+
+def check_compressed(indptr, indices, shape, name, exact=False, strict=False):
+    """Check the structure of a compressed (CSR/CSC) matrix, before any use.
+
+    Parameters
+    ----------
+    indptr, indices : ndarray
+        The matrix's index pointer and minor indices (not modified).
+    shape : tuple of (int, int)
+        Its (major, minor) sizes: (rows, columns) for CSR.
+    name : str
+        What the matrix is, for the error message.
+    exact : bool, default=False
+        Require ``indptr[-1] == len(indices)`` (scipy allows unused entries
+        after the last row).
+    strict : bool, default=False
+        Require indices strictly increasing within each row (sorted, no
+        duplicates), as a stored mask is.
+
+    Raises
+    ------
+    ValueError
+        Naming the first thing that is wrong.
+    """
+    n_major, n_minor = shape
+    indptr = _index_array(indptr, f"{name}: indptr")
+    indices = _index_array(indices, f"{name}: indices")
+    if indptr.size != n_major + 1:
+        raise ValueError(
+            f"{name}: indptr has {indptr.size} entries; a matrix of shape "
+            f"{tuple(shape)} needs {n_major + 1}."
+        )
+    if indptr[0] != 0:
+        raise ValueError(f"{name}: indptr starts at {indptr[0]}, not 0.")
+    if np.any(indptr[1:] < indptr[:-1]):
+        raise ValueError(f"{name}: indptr decreases; it must be non-decreasing.")
+    end = int(indptr[-1])
+    if end > indices.size or (exact and end != indices.size):
+        raise ValueError(
+            f"{name}: indptr ends at {end} but there are {indices.size} indices."
+        )
+    used = indices[:end]
+    if end and (int(used.min()) < 0 or int(used.max()) >= n_minor):
+        bad = used.min() if used.min() < 0 else used.max()
+        raise ValueError(
+            f"{name}: index {bad} is out of range; indices must be in [0, {n_minor})."
+        )
+    if strict and end > 1:
+        rising = used[1:] > used[:-1]
+        starts = indptr[1:-1]
+        rising[starts[(starts > 0) & (starts < end)] - 1] = True
+        if not rising.all():
+            raise ValueError(f"{name}: indices are not sorted within rows, or repeat.")
+
+
+def check_sparse_input(X, name="X"):
+    """Refuse a ``scipy.sparse`` matrix whose structure is invalid.
+
+    Cheap (O(nnz), no copy for CSR, CSC, COO and BSR; other formats are
+    checked as the COO matrix scipy converts them to). Anything else passes.
+
+    Raises
+    ------
+    ValueError
+        If an index is out of range, ``indptr`` is not a valid index pointer,
+        or the arrays' lengths disagree.
+    """
+    if not sp.issparse(X):
+        return
+    what = f"{name} (a sparse {X.format} matrix) has an invalid structure"
+    shape = tuple(X.shape)
+    if X.format in ("csr", "csc", "bsr"):
+        data = X.data
+        block = (1, 1) if X.format != "bsr" else data.shape[1:]
+        expected_ndim = 1 if X.format != "bsr" else 3
+        if not isinstance(data, np.ndarray) or data.ndim != expected_ndim:
+            raise ValueError(f"{what}: data is {_describe(data)}.")
+        if X.format == "bsr" and (shape[0] % block[0] or shape[1] % block[1]):
+            raise ValueError(f"{what}: blocks {block} do not tile {shape}.")
+        sizes = (shape[0] // block[0], shape[1] // block[1])
+        if X.format == "csc":
+            sizes = sizes[::-1]
+        check_compressed(X.indptr, X.indices, sizes, what)
+        if len(data) != X.indices.size:
+            raise ValueError(
+                f"{what}: {len(data)} stored values but {X.indices.size} indices."
+            )
+        return
+    coo = X if X.format == "coo" else X.tocoo()
+    coords = coo.coords if hasattr(coo, "coords") else (coo.row, coo.col)
+    if len(coords) != len(shape):
+        raise ValueError(f"{what}: {len(coords)} index arrays for shape {shape}.")
+    for axis, (index, size) in enumerate(zip(coords, shape)):
+        index = _index_array(index, f"{what}: coordinates")
+        if index.size != np.size(coo.data):
+            raise ValueError(
+                f"{what}: {np.size(coo.data)} stored values but {index.size} "
+                f"indices along axis {axis}."
+            )
+        if index.size and (int(index.min()) < 0 or int(index.max()) >= size):
+            bad = index.min() if index.min() < 0 else index.max()
+            raise ValueError(
+                f"{what}: index {bad} along axis {axis} is out of range [0, {size})."
+            )
+
+
+def _stored_size(value, what):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{what} must be an integer, got {value!r:.60}.")
+    return int(value)
+
+
+def _stored_layer(packed, i):
+    """The arrays of stored layer ``i`` (a :func:`pack_csr` dict or a CSR)."""
+    if sp.issparse(packed):
+        if packed.format != "csr":
+            raise ValueError(f"layer {i} is a {packed.format} matrix, not CSR.")
+        packed = {
+            "shape": packed.shape,
+            "data": packed.data,
+            "indices": packed.indices,
+            "indptr": packed.indptr,
+        }
+    keys = ("shape", "data", "indices", "indptr")
+    if not isinstance(packed, dict) or set(packed) != set(keys):
+        raise ValueError(
+            f"layer {i} must be stored as a dict with keys {list(keys)}, got "
+            f"{sorted(packed) if isinstance(packed, dict) else _describe(packed)}."
+        )
+    shape = packed["shape"]
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise ValueError(f"layer {i}: shape must be two integers, got {shape!r:.60}.")
+    shape = tuple(_stored_size(n, f"layer {i}: shape") for n in shape)
+    return shape, packed["data"], packed["indices"], packed["indptr"]
+
+
+def check_stored_network(sparse_coefs, intercepts, n_features):
+    """Check the weights of a loaded model before anything is built from them.
+
+    Every size is read from an array actually stored, never from a declared
+    shape alone: a layer has as many rows as its ``indptr`` has entries (less
+    one) and as many columns as its bias vector has values; its declared shape
+    must agree. Nothing is allocated beyond a few temporaries of the stored
+    arrays' own sizes.
+
+    Parameters
+    ----------
+    sparse_coefs : list
+        The stored layers: dicts from :func:`pack_csr`, or CSR matrices.
+    intercepts : list of ndarray
+        The stored biases.
+    n_features : int
+        The stored number of input features.
+
+    Returns
+    -------
+    shapes : list of tuple of (int, int)
+        The checked shape of each layer.
+
+    Raises
+    ------
+    ValueError
+        Naming the first thing that is wrong.
+    """
+    for what, value in (("the weights", sparse_coefs), ("the biases", intercepts)):
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ValueError(
+                f"{what} must be a non-empty list, got {_describe(value)}."
+            )
+    if len(sparse_coefs) != len(intercepts):
+        raise ValueError(
+            f"{len(sparse_coefs)} weight matrices but {len(intercepts)} bias vectors."
+        )
+    n_features = _stored_size(n_features, "n_features_in_")
+    shapes, rows, dtype = [], n_features, None
+    for i, (packed, bias) in enumerate(zip(sparse_coefs, intercepts)):
+        shape, data, indices, indptr = _stored_layer(packed, i)
+        for what, values in (("weights", data), ("bias", bias)):
+            if not (
+                isinstance(values, np.ndarray)
+                and values.ndim == 1
+                and values.dtype in FLOAT_DTYPES
+            ):
+                raise ValueError(
+                    f"layer {i}: the {what} must be a 1-D float32 or float64 "
+                    f"array, got {_describe(values)}."
+                )
+        dtype = dtype or data.dtype
+        if data.dtype != dtype or bias.dtype != dtype:
+            raise ValueError(
+                f"layer {i}: weights {data.dtype} and bias {bias.dtype}; every "
+                f"layer must have the model's dtype {dtype}."
+            )
+        if shape != (rows, bias.size):
+            raise ValueError(
+                f"layer {i} declares shape {shape}, but it takes {rows} inputs "
+                f"({'n_features_in_' if i == 0 else f'layer {i - 1} units'}) and "
+                f"has {bias.size} biases."
+            )
+        check_compressed(indptr, indices, shape, f"layer {i}", exact=True, strict=True)
+        if data.size != indices.size:
+            raise ValueError(
+                f"layer {i}: {data.size} weights but {indices.size} indices."
+            )
+        if not (np.isfinite(data).all() and np.isfinite(bias).all()):
+            raise ValueError(f"layer {i} holds NaN or infinite weights or biases.")
+        shapes.append(shape)
+        rows = bias.size
+    return shapes

@@ -8,19 +8,27 @@ combinations. ``fit`` and ``predict*`` must either succeed with valid outputs
 RuntimeWarning from NumPy (turned into an error by the pytest configuration),
 fails the test.
 
+Sparse matrices with a corrupted structure (indices out of range, a broken
+index pointer) are always refused with a ``ValueError`` before scipy's compiled
+code reads them; and a ``partial_fit`` interrupted (Ctrl-C) at any point leaves
+the model exactly as before the call.
+
 Profiles: ``ci`` (default, a few dozen examples per test) and ``long``
 (``HYPOTHESIS_PROFILE=long python -m pytest tests/test_hypothesis.py``).
 """
 
 import os
+import pickle
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from skprune import PrunedMLPClassifier
+import skprune._optim.loop as optim
+from skprune import PrunedMLPClassifier, PrunedMLPRegressor
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, event, given, settings  # noqa: E402
@@ -172,3 +180,151 @@ def test_partial_fit_works_or_fails_clearly(problem, params):
             assert str(exc).strip()
             return
     _check_outputs(clf, X)
+
+
+CORRUPTIONS = ["index_high", "index_negative", "indptr_decreasing", "indptr_length"]
+
+
+@st.composite
+def corrupt_sparse(draw):
+    """A small sparse matrix (CSR, CSC or COO) with one structural defect."""
+    n_samples, n_features = draw(st.integers(2, 12)), draw(st.integers(2, 5))
+    X = draw(
+        hnp.arrays(
+            np.float64,
+            (n_samples, n_features),
+            elements=st.sampled_from([0.0, 0.0, 1.5, -2.0]),
+        )
+    )
+    X[0, 0] = X[-1, -1] = 1.0  # at least two stored values
+    fmt = draw(st.sampled_from(["csr", "csc", "coo"]))
+    M = {"csr": sp.csr_array, "csc": sp.csc_array, "coo": sp.coo_array}[fmt](X)
+    corruption = draw(st.sampled_from(CORRUPTIONS[:2] if fmt == "coo" else CORRUPTIONS))
+    at = draw(st.integers(0, M.nnz - 1))
+    if corruption.startswith("index"):
+        limit = n_features if fmt != "csc" else n_samples
+        bad = (
+            draw(st.integers(limit, 2**31 - 1))
+            if corruption == "index_high"
+            else draw(st.integers(-(2**31), -1))
+        )
+        indices = (M.col if fmt == "coo" else M.indices).astype(np.int64)
+        indices[at] = bad
+        if fmt == "coo":
+            M.col = indices
+        else:
+            M.indices = indices
+    elif corruption == "indptr_decreasing":
+        indptr = M.indptr.astype(np.int64)
+        i = draw(st.integers(1, indptr.size - 2))
+        indptr[i] = indptr[i + 1] + draw(st.integers(1, 10**9))
+        M.indptr = indptr
+    else:
+        cut = draw(st.integers(1, M.indptr.size - 1))
+        M.indptr = (
+            M.indptr[:-cut].copy()
+            if draw(st.booleans())
+            else np.append(M.indptr, [M.nnz] * cut)
+        )
+    event(f"{fmt} {corruption}")
+    return M
+
+
+@pytest.fixture(scope="module")
+def small_fitted():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 5))
+    y = rng.integers(0, 3, 30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = PrunedMLPClassifier((4,), sparsity=0.5, max_iter=3).fit(X, y)
+        reg = PrunedMLPRegressor(hidden_layer_sizes=(4,), max_iter=3).fit(X, X[:, 0])
+    return clf, reg
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    X=corrupt_sparse(),
+    method=st.sampled_from(["fit", "partial_fit", "predict", "predict_proba"]),
+    regressor=st.booleans(),
+)
+def test_corrupt_sparse_input_is_refused(small_fitted, X, method, regressor):
+    model = small_fitted[1] if regressor else small_fitted[0]
+    if method == "predict_proba" and regressor:
+        method = "predict"
+    if method in ("fit", "partial_fit"):
+        y = np.arange(X.shape[0]) % 2
+        model = (
+            PrunedMLPRegressor(max_iter=1)
+            if regressor
+            else PrunedMLPClassifier(max_iter=1)
+        )
+        call = lambda: getattr(model, method)(X, y)  # noqa: E731
+    else:
+        before = pickle.dumps(model)
+        call = lambda: getattr(model, method)(X)  # noqa: E731
+    with pytest.raises(ValueError, match="invalid structure"):
+        call()
+    if method.startswith("predict"):
+        assert pickle.dumps(model) == before
+
+
+class _InterruptAt:
+    """The batch loss, raising KeyboardInterrupt at its n-th call."""
+
+    def __init__(self, n):
+        self.n, self.calls = n, 0
+        self.real = optim.loss_and_gradients
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == self.n:
+            raise KeyboardInterrupt
+        return self.real(*args, **kwargs)
+
+
+@given(
+    regressor=st.booleans(),
+    params=st.fixed_dictionaries(
+        {
+            "sparsity": st.sampled_from([0.0, 0.5, 0.9]),
+            "granularity": st.sampled_from(["weight", "neuron"]),
+            "pruning_schedule": st.sampled_from(
+                ["gradual", "iterative", "oneshot", "lottery"]
+            ),
+            "batch_size": st.sampled_from([5, 12, 40]),
+            "max_iter": st.integers(1, 3),
+        }
+    ),
+    interrupts=st.lists(
+        st.one_of(st.none(), st.integers(1, 8)), min_size=1, max_size=4
+    ),
+)
+def test_interrupted_partial_fit_is_all_or_nothing(regressor, params, interrupts):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 4))
+    if regressor:
+        model, y, kwargs = PrunedMLPRegressor(**params), X[:, 0] - X[:, 1], {}
+    else:
+        y = rng.integers(0, 3, 40)
+        model, kwargs = PrunedMLPClassifier(**params), {"classes": [0, 1, 2]}
+    model.set_params(hidden_layer_sizes=(6,), random_state=0)
+    for at in interrupts:
+        before = pickle.dumps(model)
+        fake = _InterruptAt(at) if at else optim.loss_and_gradients
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            with mock.patch.object(optim, "loss_and_gradients", fake):
+                try:
+                    model.partial_fit(X, y, **kwargs)
+                except KeyboardInterrupt:
+                    event("interrupted")
+                    assert pickle.dumps(model) == before
+                    continue
+                except ValueError as exc:  # refused settings change nothing either
+                    event(f"refused: {str(exc)[:40]}")
+                    assert pickle.dumps(model) == before
+                    continue
+        event("completed")
+        assert not at or fake.calls < at  # it was not interrupted
+        assert np.isfinite(model.predict(X)).all()
