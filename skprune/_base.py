@@ -52,6 +52,10 @@ _CALLBACK_RUN = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
 
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+# Largest alpha / mean(sample_weight) that float32 training can take: its
+# squares in Adam's second moment stay below float32's 3.4e38.
+MAX_FLOAT32_L2 = 1e15
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
 # The pruning parameters, shared by both estimators (after the MLP's own, which
@@ -173,6 +177,29 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             )
         return sample_weight
 
+    def _check_weight_scale(self, sample_weight, dtype):
+        """Refuse weights so small that the L2 gradient overflows float32.
+
+        As in MLPClassifier, the L2 term is divided by the weight total, so
+        weights of mean 1e-30 make its gradient ``alpha / sum(weights) * W``
+        about 1e27 times the weights: representable in float64, not once Adam
+        squares it in float32.
+        """
+        stochastic = self.solver in STOCHASTIC_SOLVERS
+        if sample_weight is None or not self.alpha or not stochastic:
+            return
+        if np.dtype(dtype) != np.float32:
+            return
+        mean = float(np.mean(sample_weight, dtype=np.float64))
+        if self.alpha / mean > MAX_FLOAT32_L2:
+            raise ValueError(
+                f"sample_weight averages {mean:.3g}: the L2 penalty's gradient, "
+                f"alpha / sum(sample_weight) = {self.alpha / mean:.3g} times the "
+                "weights per sample, is too large for float32 arithmetic. Fit "
+                "with dtype='float64' (MLPClassifier's precision), or give "
+                "weights of a larger scale."
+            )
+
     def _check_continuation(self, hidden_sizes):
         fitted = {
             "hidden_layer_sizes": self._fit_hidden_layer_sizes,
@@ -194,7 +221,8 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             not self.warm_start and not incremental
         )
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
-        sample_weight = _rescale(self._validate_sample_weight(sample_weight, X, y))
+        sample_weight = self._validate_sample_weight(sample_weight, X, y)
+        self._check_weight_scale(sample_weight, X.dtype)
         if not first_pass:
             self._check_continuation(hidden_sizes)
         rng = check_random_state(self.random_state)
@@ -218,7 +246,14 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         )
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             interrupted = self._train(
-                state, settings, pruner, train, validation_data, rng, incremental, y
+                state,
+                settings,
+                pruner,
+                train,
+                validation_data,
+                rng,
+                incremental,
+                (X, y, first_pass),
             )
         if interrupted:
             warnings.warn(
@@ -329,7 +364,7 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             resume=incr,
         )
 
-    def _train(self, state, settings, pruner, train, validation_data, rng, incr, y):
+    def _train(self, state, settings, pruner, train, validation_data, rng, incr, data):
         """Run the loop with its callbacks; return True if interrupted."""
         reporter = Reporter(self.verbose)
         early_stopping = self.solver in STOCHASTIC_SOLVERS and self.early_stopping
@@ -338,7 +373,8 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             callbacks.insert(0, HeldOutScore(self._validation_scorer(*validation_data)))
         if self.solver in STOCHASTIC_SOLVERS:
             callbacks.append(StoppingRule(reporter, incr))
-        bridge = self._sklearn_callbacks(train[0], y, incr)
+        X_all, y, first_pass = data  # the call's data, for scikit-learn's callbacks
+        bridge = self._sklearn_callbacks(X_all, y, incr, first_pass)
         if bridge is not None:
             callbacks.append(bridge)
         trainer = Trainer(state, settings, callbacks, early_stopping)
@@ -356,9 +392,9 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             ) from None
         finally:
             if bridge is not None:
-                bridge.context.call_on_fit_task_end(estimator=self, X=train[0], y=y)
+                bridge.context.call_on_fit_task_end(estimator=self, X=X_all, y=y)
 
-    def _sklearn_callbacks(self, X, y, incremental):
+    def _sklearn_callbacks(self, X, y, incremental, first_pass):
         """The bridge to callbacks set with ``set_callbacks``, or None."""
         if not hasattr(self, "_init_callback_context"):
             return None
@@ -375,7 +411,7 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             X,
             y,
             lambda state: {
-                **self._fitted_attributes(state, not self.__sklearn_is_fitted__()),
+                **self._fitted_attributes(state, first_pass),
                 "_state": None,
             },
         )
@@ -538,24 +574,3 @@ def _from_mlp(cls, mlp, params):
     est._commit(state, hidden_sizes, first_pass=True)
     est._fit_hidden_layer_sizes = tuple(est._hidden_sizes())
     return est
-
-
-# Sample weights whose mean is outside these bounds are rescaled to mean 1.
-WEIGHT_SCALE_BOUNDS = (1e-6, 1e6)
-
-
-def _rescale(sample_weight):
-    """Sample weights of extreme scale, rescaled to mean 1 (else as given).
-
-    Training divides each batch by its expected share of the weight total, so
-    the scale of the weights cancels out; but with weights of 1e-30 the L2
-    term's share of the gradient reaches 1e27 and overflows float32 in Adam's
-    second moment. Rescaling changes nothing else.
-    """
-    if sample_weight is None:
-        return None
-    mean = float(np.mean(sample_weight, dtype=np.float64))
-    low, high = WEIGHT_SCALE_BOUNDS
-    if low <= mean <= high:
-        return sample_weight
-    return (sample_weight / mean).astype(sample_weight.dtype, copy=False)

@@ -112,7 +112,12 @@ class FittedNetwork:
         """
         if "_sparse_coefs" not in self.__dict__:
             check_is_fitted(self)
-        return WeightList(self._sparse_coefs, "sparse_coefs_")
+        # New matrix objects over the stored (read-only) arrays: rebinding
+        # ``.data`` on one cannot reach the model.
+        return WeightList(
+            [_frozen_csr(sp.csr_array(c, copy=False)) for c in self._sparse_coefs],
+            "sparse_coefs_",
+        )
 
     @sparse_coefs_.setter
     def sparse_coefs_(self, value):
@@ -162,6 +167,9 @@ class FittedNetwork:
             dtype = None
         if coefs is not None:
             checked = _check_coefs(coefs, shapes, sparse, dtype)
+            assigned = self.__dict__.get("_initial_intercepts")
+            if not fitted and assigned is not None:
+                _check_intercepts(assigned, [c.shape[1] for c in checked], None)
             if fitted:
                 self._sparse_coefs = [_frozen_csr(c) for c in checked]
             else:
@@ -333,6 +341,13 @@ class FittedNetwork:
         return out
 
     # ------------------------------------------------------------ pickling
+    def __copy__(self):
+        # A shallow copy of a live estimator (scikit-learn's callbacks make one
+        # to score the model mid-fit) is not a file: no packing, no load checks.
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        return copy
+
     def __getstate__(self):
         # object.__getstate__ may return the live __dict__: copy before dropping.
         state = dict(super().__getstate__())
@@ -395,15 +410,15 @@ class FittedNetwork:
         else:
             from ._regressor import LOSSES  # the subclass's table; no cycle at run time
 
-            loss = state.get("loss")
-            if not isinstance(loss, str) or loss not in LOSSES:
-                raise ValueError(f"loss {loss!r:.60} is not one of {sorted(LOSSES)}.")
-            expected = LOSSES[loss]
+            # The fitted output activation: ``loss`` may have been set anew since.
+            expected = sorted(set(LOSSES.values()))
         out = state["out_activation_"]
-        if not isinstance(out, str) or out != expected:
+        if isinstance(expected, str):
+            expected = [expected]
+        if not isinstance(out, str) or out not in expected:
             raise ValueError(
                 f"out_activation_ is {out!r:.60}, but this "
-                f"model's outputs need {expected!r}."
+                f"model's outputs need {' or '.join(map(repr, expected))}."
             )
         activation = state["_fit_activation"]
         if not isinstance(activation, str) or activation not in HIDDEN_ACTIVATIONS:
@@ -651,7 +666,8 @@ def _check_coefs(coefs, shapes, sparse, dtype):
             checked.append(np.array(dense, dtype=np.float64))
             continue
         if csr is None:
-            csr = to_csr(values.astype(dtype), values != 0)
+            cast = values.astype(dtype)
+            csr = to_csr(cast, cast != 0)
         else:
             csr = sp.csr_array(csr, dtype=dtype, copy=True)
             csr.sum_duplicates()

@@ -107,3 +107,31 @@ def test_pickle_leaves_callbacks_behind(iris):
     restored = pickle.loads(pickle.dumps(clf))
     assert not hasattr(restored, "_skl_callbacks")
     np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+
+
+@pytest.mark.parametrize("params", [{"early_stopping": True}, {"sparsity": "auto"}])
+def test_monitor_with_held_out_data(diabetes, params):
+    X, y = diabetes
+    monitor = callback.ScoringMonitor(scoring="r2")
+    reg = PrunedMLPRegressor(
+        hidden_layer_sizes=(8,), max_iter=8, random_state=0, **params
+    ).set_callbacks(monitor)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y)
+    rows = _monitor_rows(monitor)
+    assert len(rows) == reg.n_iter_ and all(np.isfinite(r["r2"]) for r in rows)
+
+
+def test_monitor_on_a_refit_with_other_data(iris):
+    X, y = iris
+    monitor = callback.ScoringMonitor(scoring="accuracy")
+    clf = PrunedMLPClassifier((5,), max_iter=4, random_state=0).set_callbacks(monitor)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+        clf.set_params(hidden_layer_sizes=(7, 3)).fit(X[y > 0, :2], y[y > 0])
+    assert clf.n_features_in_ == 2 and list(clf.classes_) == [1, 2]
+    assert _monitor_rows(monitor)[-1]["accuracy"] == pytest.approx(
+        clf.score(X[y > 0, :2], y[y > 0])
+    )

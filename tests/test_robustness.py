@@ -172,16 +172,30 @@ def test_a_tiny_epsilon_trains_as_mlpclassifier_does(iris, dtype):
     assert clf.score(X, y) > 0.8
 
 
-@pytest.mark.parametrize("scale", [1e-30, 1e30])
-@pytest.mark.parametrize("solver", ["adam", "sgd"])
-def test_uniform_weights_of_any_scale_change_nothing(iris, scale, solver):
-    X, y = iris
-    params = dict(solver=solver, max_iter=15, random_state=0, dtype="float64")
+# SGD with weights of 1e-30 diverges in MLPClassifier too: its L2 step is 1e27
+# times the weights.
+@pytest.mark.parametrize(
+    "scale, solver",
+    [(1e-30, "adam"), (1e-30, "lbfgs"), (1e30, "adam"), (1e30, "sgd"), (1e30, "lbfgs")],
+)
+def test_uniform_weights_of_any_scale_train_as_mlpclassifier(iris, scale, solver):
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = iris  # 150 samples: one full batch, where both normalise alike
+    params = dict(solver=solver, max_iter=15, random_state=0)
+    sw = np.full(len(y), scale)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plain = PrunedMLPClassifier(**params).fit(X, y)
-        weighted = PrunedMLPClassifier(**params).fit(
-            X, y, sample_weight=np.full(len(y), scale)
-        )
-    for a, b in zip(plain.coefs_, weighted.coefs_):
+        ours = PrunedMLPClassifier(**params, sparsity=0, dtype="float64")
+        ours.fit(X, y, sample_weight=sw)
+        reference = MLPClassifier(**params).fit(X, y, sample_weight=sw)
+    for a, b in zip(ours.coefs_, reference.coefs_):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+
+
+def test_float32_refuses_weights_too_small_for_its_range(iris):
+    X, y = iris
+    clf = PrunedMLPClassifier(max_iter=5)
+    with pytest.raises(ValueError, match="dtype='float64'"):
+        clf.fit(X, y, sample_weight=np.full(len(y), 1e-30))
+    assert not hasattr(clf, "coefs_")

@@ -244,7 +244,7 @@ CASES = {
     "too_many_classes": ("clf", _too_many_classes, "7 classes"),
     "float64_bias": ("clf", _float64_bias, "dtype"),
     "float_indices": ("clf", _float_indices, "indices must be a 1-D array of int"),
-    "regressor_softmax": ("reg", _regressor_softmax, "need 'identity'"),
+    "regressor_softmax": ("reg", _regressor_softmax, "need 'exp' or 'identity'"),
 }
 
 

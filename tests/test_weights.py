@@ -151,3 +151,29 @@ def test_weights_assigned_before_fitting_must_fit_the_data(digits_600):
     with pytest.raises(ValueError, match="do not fit this network"):
         est.partial_fit(X, y, classes=np.arange(10))
     assert not hasattr(est, "classes_") or not est.__sklearn_is_fitted__()
+
+
+def test_rebinding_the_data_of_a_returned_matrix_cannot_reach_the_model(fitted):
+    clf, X, _ = fitted
+    before = clf.predict_proba(X)
+    W = clf.sparse_coefs_[0]
+    W.data = W.data * 0
+    assert clf.coefs_[0].any()
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+def test_weights_assigned_before_fitting_are_checked_against_each_other():
+    est = PrunedMLPRegressor(hidden_layer_sizes=(4,))
+    est.intercepts_ = [np.zeros(1), np.zeros(1)]
+    with pytest.raises(ValueError, match="intercepts_\\[0\\] has 1 values"):
+        est.coefs_ = [np.full((5, 4), 0.1), np.full((4, 1), 0.1)]
+
+
+def test_a_regressor_whose_loss_was_set_anew_still_pickles(diabetes):
+    X, y = diabetes
+    reg = PrunedMLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    with pytest.warns(Warning):
+        reg.fit(X, y)
+    reg.set_params(loss="poisson")
+    restored = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_array_equal(restored.predict(X), reg.predict(X))
