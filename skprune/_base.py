@@ -426,38 +426,9 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
 
     def _split_validation(self, X, Y, sample_weight, rng, reason):
         """Hold out ``validation_fraction`` of the data, as MLPClassifier does."""
-        if self.validation_fraction <= 0:
-            raise ValueError(
-                f"validation_fraction=0 leaves no held-out data for {reason}. "
-                "Set validation_fraction > 0 (e.g. 0.1)."
-            )
-        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
-        if n_val < 2 or X.shape[0] - n_val < 1:
-            raise ValueError(
-                f"The validation set is too small for {reason}: "
-                f"validation_fraction={self.validation_fraction} of {X.shape[0]} "
-                "samples. Increase 'validation_fraction' or the size of your "
-                "dataset."
-            )
-        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
-        parts = train_test_split(
-            *arrays,
-            random_state=rng,
-            test_size=self.validation_fraction,
-            stratify=self._stratify(Y, n_val, X.shape[0]),
+        return split_validation(
+            X, Y, sample_weight, rng, self.validation_fraction, self._stratify, reason
         )
-        X_train, X_val, Y_train, Y_val = parts[:4]
-        sw_train, sw_val = (None, None) if sample_weight is None else parts[4:]
-        for part, weights in (("training", sw_train), ("held-out", sw_val)):
-            if weights is not None and not np.any(weights > 0):
-                raise ValueError(
-                    f"After holding out validation_fraction="
-                    f"{self.validation_fraction} of the samples for {reason}, "
-                    f"every {part} sample has zero weight. Give more samples a "
-                    "non-zero sample_weight, or change validation_fraction or "
-                    "random_state."
-                )
-        return X_train, Y_train, sw_train, (X_val, Y_val, sw_val)
 
     def _stratify(self, Y, n_val, n_samples):
         return None
@@ -574,3 +545,43 @@ def _from_mlp(cls, mlp, params):
     est._commit(state, hidden_sizes, first_pass=True)
     est._fit_hidden_layer_sizes = tuple(est._hidden_sizes())
     return est
+
+
+def split_validation(X, Y, sample_weight, rng, fraction, stratify, reason):
+    """Hold out ``fraction`` of the data, as MLPClassifier does.
+
+    ``stratify(Y, n_val, n_samples)`` gives the labels to stratify on, or None;
+    ``reason`` names what the held-out data is for, in error messages.
+    """
+    if fraction <= 0:
+        raise ValueError(
+            f"validation_fraction=0 leaves no held-out data for {reason}. "
+            "Set validation_fraction > 0 (e.g. 0.1)."
+        )
+    n_val = int(np.ceil(fraction * X.shape[0]))
+    if n_val < 2 or X.shape[0] - n_val < 1:
+        raise ValueError(
+            f"The validation set is too small for {reason}: "
+            f"validation_fraction={fraction} of {X.shape[0]} "
+            "samples. Increase 'validation_fraction' or the size of your "
+            "dataset."
+        )
+    arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+    parts = train_test_split(
+        *arrays,
+        random_state=rng,
+        test_size=fraction,
+        stratify=stratify(Y, n_val, X.shape[0]),
+    )
+    X_train, X_val, Y_train, Y_val = parts[:4]
+    sw_train, sw_val = (None, None) if sample_weight is None else parts[4:]
+    for part, weights in (("training", sw_train), ("held-out", sw_val)):
+        if weights is not None and not np.any(weights > 0):
+            raise ValueError(
+                f"After holding out validation_fraction="
+                f"{fraction} of the samples for {reason}, "
+                f"every {part} sample has zero weight. Give more samples a "
+                "non-zero sample_weight, or change validation_fraction or "
+                "random_state."
+            )
+    return X_train, Y_train, sw_train, (X_val, Y_val, sw_val)
