@@ -2,7 +2,10 @@
 after a warm-up fit; prints its seconds. For timing whole processes of two versions
 side by side (farm-bench), e.g. before and after a refactor."""
 
-import time, numpy as np
+import time
+
+import numpy as np
+
 from skprune import PrunedMLPClassifier
 
 rng = np.random.RandomState(0)
