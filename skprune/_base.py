@@ -343,24 +343,19 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             epoch_samples = self.__dict__.get("_epoch_samples", epoch_samples)
         elif incr:
             self._epoch_samples = epoch_samples
-        batch_size = batch_size_for(self.batch_size, X_train.shape[0])
+        updates_per_epoch = None  # L-BFGS: one iteration is one epoch
+        if stochastic:
+            epoch_batch = batch_size_for(self.batch_size, epoch_samples)
+            updates_per_epoch = float(np.ceil(epoch_samples / epoch_batch))
         pruner.start(
             state,
             epoch_samples=epoch_samples,
-            updates_per_epoch=(
-                float(
-                    np.ceil(
-                        epoch_samples / batch_size_for(self.batch_size, epoch_samples)
-                    )
-                )
-                if stochastic
-                else None
-            ),
+            updates_per_epoch=updates_per_epoch,
             max_iter=self.max_iter,
             stochastic=stochastic,
             train_data=tuple(train),
             validation_data=validation_data,
-            batch_size=int(batch_size),
+            batch_size=batch_size_for(self.batch_size, X_train.shape[0]),
             resume=incr,
         )
 

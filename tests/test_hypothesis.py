@@ -25,6 +25,7 @@ from unittest import mock
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _interrupt import InterruptAt
 from sklearn.exceptions import ConvergenceWarning
 
 import skprune._optim.loop as optim
@@ -269,20 +270,6 @@ def test_corrupt_sparse_input_is_refused(small_fitted, X, method, regressor):
         assert pickle.dumps(model) == before
 
 
-class _InterruptAt:
-    """The batch loss, raising KeyboardInterrupt at its n-th call."""
-
-    def __init__(self, n):
-        self.n, self.calls = n, 0
-        self.real = optim.loss_and_gradients
-
-    def __call__(self, *args, **kwargs):
-        self.calls += 1
-        if self.calls == self.n:
-            raise KeyboardInterrupt
-        return self.real(*args, **kwargs)
-
-
 @given(
     regressor=st.booleans(),
     params=st.fixed_dictionaries(
@@ -311,7 +298,7 @@ def test_interrupted_partial_fit_is_all_or_nothing(regressor, params, interrupts
     model.set_params(hidden_layer_sizes=(6,), random_state=0)
     for at in interrupts:
         before = pickle.dumps(model)
-        fake = _InterruptAt(at) if at else optim.loss_and_gradients
+        fake = InterruptAt(at) if at else optim.loss_and_gradients
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             with mock.patch.object(optim, "loss_and_gradients", fake):

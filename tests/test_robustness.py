@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _interrupt import InterruptAt
 from sklearn.exceptions import ConvergenceWarning
 
 import skprune._optim.loop as optim
@@ -81,23 +82,9 @@ def test_huge_steps_or_inputs_never_leave_nan(digits_600_scaled, solver):
     assert np.isfinite(clf.predict_proba(X)).all()
 
 
-class _InterruptAt:
-    """Replaces the batch loss: raises KeyboardInterrupt at its n-th call."""
-
-    def __init__(self, n):
-        self.n, self.calls = n, 0
-        self.real = optim.loss_and_gradients
-
-    def __call__(self, *args, **kwargs):
-        self.calls += 1
-        if self.calls == self.n:
-            raise KeyboardInterrupt
-        return self.real(*args, **kwargs)
-
-
 def test_ctrl_c_keeps_the_last_completed_epoch(digits_600_scaled, monkeypatch):
     X, y = digits_600_scaled  # 600 samples, batch 200: 3 updates per epoch
-    monkeypatch.setattr(optim, "loss_and_gradients", _InterruptAt(3 * 4 + 2))
+    monkeypatch.setattr(optim, "loss_and_gradients", InterruptAt(3 * 4 + 2))
     clf = PrunedMLPClassifier((20,), sparsity=0, max_iter=10, random_state=0)
     with pytest.warns(UserWarning, match="interrupted"):
         clf.fit(X, y)
@@ -115,7 +102,7 @@ def test_ctrl_c_during_pruning_still_gives_the_target(
     digits_600_scaled, monkeypatch, solver
 ):
     X, y = digits_600_scaled
-    monkeypatch.setattr(optim, "loss_and_gradients", _InterruptAt(20))
+    monkeypatch.setattr(optim, "loss_and_gradients", InterruptAt(20))
     clf = PrunedMLPClassifier(
         (20,), sparsity=0.8, solver=solver, max_iter=50, random_state=0
     )
@@ -146,7 +133,7 @@ def test_an_interrupted_partial_fit_changes_nothing(digits_600_scaled, monkeypat
     clf = streamed()
     before = pickle.dumps(clf)
     state = {k: v for k, v in vars(clf).items() if k != "_state"}
-    monkeypatch.setattr(optim, "loss_and_gradients", _InterruptAt(at))
+    monkeypatch.setattr(optim, "loss_and_gradients", InterruptAt(at))
     with pytest.raises(KeyboardInterrupt):
         clf.partial_fit(X, y)
     monkeypatch.undo()
