@@ -104,6 +104,50 @@ def load_abalone(path=None):
         return np.asarray(data["X"], dtype=float), np.asarray(data["y"], dtype=float)
 
 
+def _data_file(path, env):
+    """``(Path, None)`` of a benchmark data file, or ``(None, reason)``."""
+    path = path or os.environ.get(env)
+    if not path:
+        return None, f"no path given and {env} is not set"
+    path = Path(path)
+    if not path.exists():
+        return None, f"file not found: {path}"
+    return path, None
+
+
+def load_letter(path=None):
+    """UCI Letter Recognition as ``(X, y)``, or ``(None, reason)`` when absent.
+
+    ``path`` (or the ``SKPRUNE_LETTER`` environment variable) points to an ``.npz``
+    with ``X`` (20000 x 16, integer features 0-15) and ``y`` (letters 'A'-'Z').
+    The customary split is the first 16000 rows for training, the last 4000 for
+    testing. Nothing is downloaded.
+    """
+    path, reason = _data_file(path, "SKPRUNE_LETTER")
+    if path is None:
+        return None, reason
+    with np.load(path) as data:
+        return np.asarray(data["X"], dtype=float), np.asarray(data["y"])
+
+
+def load_vowel(path=None):
+    """Deterding vowel data as ``((X_train, y_train), (X_test, y_test))``.
+
+    Returns ``(None, reason)`` when absent. ``path`` (or the ``SKPRUNE_VOWEL``
+    environment variable) points to an ``.npz`` with ``X_train`` (528 x 10),
+    ``y_train``, ``X_test`` (462 x 10) and ``y_test`` (classes 1-11): the canonical
+    speaker-independent split. Nothing is downloaded.
+    """
+    path, reason = _data_file(path, "SKPRUNE_VOWEL")
+    if path is None:
+        return None, reason
+    with np.load(path) as data:
+        return (
+            (np.asarray(data["X_train"], dtype=float), np.asarray(data["y_train"])),
+            (np.asarray(data["X_test"], dtype=float), np.asarray(data["y_test"])),
+        )
+
+
 def markdown_table(header, rows):
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]

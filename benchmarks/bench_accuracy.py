@@ -307,7 +307,7 @@ def regression_table(records, dense, target, seeds):
         is_dense = r is dense[r["data"]]
         sparsity = r["sparsity"]
         if sparsity == DEFAULT:
-            sparsity = f"default ({r['default_sparsity']:g})"
+            sparsity = f"default ({r['default_sparsity']})"
         n_iter = np.array(r["n_iter"])
         rows.append(
             [

@@ -7,6 +7,7 @@ state as the fitted attributes (``_fitted``). The classifier and the regressor
 (``_classifier``, ``_regressor``) add what depends on the target.
 """
 
+import math
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -52,6 +53,18 @@ _CALLBACK_RUN = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
 
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+# ``sparsity="auto"`` needs at least this many held-out samples; without them
+# (too small a data set, or ``partial_fit``) it prunes gradually to
+# ``AUTO_STAND_IN``, about the median sparsity the search reaches on the
+# drop-in panel (benchmarks/bench_defaults.py).
+AUTO_MIN_HELD_OUT = 10
+AUTO_STAND_IN = 0.5
+
+# ``from_mlp``: unless ``max_iter`` is given, the pruning fit may last this share
+# of the epochs the MLP trained (and at least ``FROM_MLP_MIN_ITER``).
+FROM_MLP_SHARE = 0.3
+FROM_MLP_MIN_ITER = 10
 
 # Largest alpha / mean(sample_weight) that float32 training can take: its
 # squares in Adam's second moment stay below float32's 3.4e38.
@@ -234,7 +247,7 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             state = self._resume_state(X.dtype)
         start_iter = state.n_iter
         self._prepare_optimizer(state, settings, stochastic, incremental)
-        pruner = self._make_pruner(rng, incremental)
+        pruner = self._make_pruner(rng, incremental, X.shape[0])
         train, validation_data = (X, Y, sample_weight), None
         if (stochastic and self.early_stopping) or pruner.needs_validation:
             reason = self._split_reason(pruner)
@@ -242,7 +255,7 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
                 X, Y, sample_weight, rng, reason
             )
         self._start_pruner(
-            pruner, state, train, validation_data, stochastic, incremental
+            pruner, state, train, validation_data, stochastic, incremental, first_pass
         )
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             interrupted = self._train(
@@ -254,6 +267,7 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
                 rng,
                 incremental,
                 (X, y, first_pass),
+                (X, Y, sample_weight),
             )
         if interrupted:
             warnings.warn(
@@ -314,13 +328,26 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         else:
             state.validation_scores = None
 
-    def _make_pruner(self, rng, incremental):
+    def _make_pruner(self, rng, incremental, n_samples):
+        sparsity, schedule = self.sparsity, self.pruning_schedule
+        if sparsity == "auto" and (incremental or not self._can_hold_out(n_samples)):
+            # No held-out data to judge steps on: prune gradually to the
+            # stand-in target (partial_fit, or too few samples to spare any).
+            if not incremental:
+                warnings.warn(
+                    f"sparsity='auto' judges its steps on held-out data, but "
+                    f"{n_samples} samples leave too few to hold out "
+                    f"validation_fraction={self.validation_fraction}; the network "
+                    f"is pruned to sparsity={AUTO_STAND_IN} instead.",
+                    UserWarning,
+                )
+            sparsity, schedule = AUTO_STAND_IN, "gradual"
         pruner = Pruner(
             criterion=self.pruning,
             scope=self.pruning_scope,
             granularity=self.granularity,
-            schedule=self.pruning_schedule,
-            sparsity=self.sparsity,
+            schedule=schedule,
+            sparsity=sparsity,
             n_steps=self.pruning_steps,
             finetune_iter=self.finetune_iter,
             tol=self.pruning_tol,
@@ -328,40 +355,51 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         )
         if pruner.needs_validation and incremental:
             raise ValueError(
-                "The greedy search (pruning_schedule='greedy' or sparsity='auto') "
-                "judges each step on held-out data and is not available in "
-                "partial_fit. Use fit, or another pruning_schedule."
+                "The greedy search (pruning_schedule='greedy') judges each step "
+                "on held-out data and is not available in partial_fit. Use fit, "
+                "or another pruning_schedule."
             )
         return pruner
 
-    def _start_pruner(self, pruner, state, train, validation_data, stochastic, incr):
+    def _can_hold_out(self, n_samples):
+        """Whether ``validation_fraction`` of ``n_samples`` makes a held-out set
+        (an explicit ``validation_fraction=0`` is refused later, with a reason)."""
+        if self.validation_fraction <= 0:
+            return True
+        n_val = int(np.ceil(self.validation_fraction * n_samples))
+        return n_val >= AUTO_MIN_HELD_OUT and n_samples - n_val >= 1
+
+    def _start_pruner(
+        self, pruner, state, train, validation_data, stochastic, incr, first_pass
+    ):
         X_train = train[0]
-        # partial_fit: one schedule epoch is the size of the call that laid out
-        # the schedule, kept while the schedule runs.
-        epoch_samples = X_train.shape[0]
-        if incr and pruner.can_resume(state, self.max_iter):
-            epoch_samples = self.__dict__.get("_epoch_samples", epoch_samples)
-        elif incr:
-            self._epoch_samples = epoch_samples
-        updates_per_epoch = None  # L-BFGS: one iteration is one epoch
-        if stochastic:
-            epoch_batch = batch_size_for(self.batch_size, epoch_samples)
-            updates_per_epoch = float(np.ceil(epoch_samples / epoch_batch))
         pruner.start(
             state,
-            epoch_samples=epoch_samples,
-            updates_per_epoch=updates_per_epoch,
             max_iter=self.max_iter,
             stochastic=stochastic,
             train_data=tuple(train),
             validation_data=validation_data,
+            validation_score=(
+                None
+                if validation_data is None
+                else self._validation_scorer(*validation_data)
+            ),
             batch_size=batch_size_for(self.batch_size, X_train.shape[0]),
             resume=incr,
+            # A network fitted before this call (warm start, from_mlp) has
+            # learned: its first round is due at once.
+            trained=not first_pass and state.n_iter > 0,
         )
 
-    def _train(self, state, settings, pruner, train, validation_data, rng, incr, data):
-        """Run the loop with its callbacks; return True if interrupted."""
-        reporter = Reporter(self.verbose)
+    def _train(
+        self, state, settings, pruner, train, validation_data, rng, incr, data, full
+    ):
+        """Run the loop with its callbacks; return True if interrupted.
+
+        ``full`` is the call's whole training data: ``sparsity='auto'`` without
+        early stopping fine-tunes on it once its search has ended.
+        """
+        reporter = Reporter(self.verbose, progress=pruner.progress if incr else None)
         early_stopping = self.solver in STOCHASTIC_SOLVERS and self.early_stopping
         callbacks = [reporter, pruner]
         if early_stopping:
@@ -369,10 +407,13 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         if self.solver in STOCHASTIC_SOLVERS:
             callbacks.append(StoppingRule(reporter, incr))
         X_all, y, first_pass = data  # the call's data, for scikit-learn's callbacks
-        bridge = self._sklearn_callbacks(X_all, y, incr, first_pass)
+        task = "partial_fit: " + pruner.progress(state) if incr else "fit"
+        bridge = self._sklearn_callbacks(X_all, y, incr, first_pass, task)
         if bridge is not None:
             callbacks.append(bridge)
         trainer = Trainer(state, settings, callbacks, early_stopping)
+        if pruner.auto and not early_stopping:
+            trainer.full_data = full
         X, Y, sw = train
         try:
             if self.solver in STOCHASTIC_SOLVERS:
@@ -389,8 +430,12 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             if bridge is not None:
                 bridge.context.call_on_fit_task_end(estimator=self, X=X_all, y=y)
 
-    def _sklearn_callbacks(self, X, y, incremental, first_pass):
-        """The bridge to callbacks set with ``set_callbacks``, or None."""
+    def _sklearn_callbacks(self, X, y, incremental, first_pass, task="fit"):
+        """The bridge to callbacks set with ``set_callbacks``, or None.
+
+        ``task`` names the root task (``partial_fit`` says where its pruning
+        schedule stands, which a progress bar shows).
+        """
         if not hasattr(self, "_init_callback_context"):
             return None
         if not (
@@ -398,7 +443,7 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         ):
             return None
         max_subtasks = 1 if incremental else self.max_iter + (self.solver == "lbfgs")
-        context = self._init_callback_context(max_subtasks=max_subtasks)
+        context = self._init_callback_context(task_name=task, max_subtasks=max_subtasks)
         context.call_on_fit_task_begin(estimator=self, X=X, y=y)
         return SklearnCallbacks(
             context,
@@ -412,11 +457,10 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         )
 
     def _split_reason(self, pruner):
+        if pruner.auto:
+            return "sparsity='auto'"
         if pruner.needs_validation:
-            return (
-                "the greedy pruning search (pruning_schedule='greedy' or "
-                "sparsity='auto')"
-            )
+            return "the greedy pruning search (pruning_schedule='greedy')"
         return "early stopping"
 
     def _split_validation(self, X, Y, sample_weight, rng, reason):
@@ -511,6 +555,11 @@ def _from_mlp(cls, mlp, params):
                 f"{settings[name]!r}; {name}={params[name]!r} cannot be "
                 f"changed. Train a new {cls.__name__} instead."
             )
+    if "max_iter" not in params and getattr(mlp, "n_iter_", 0):
+        # Pruning a trained network takes a fraction of its training.
+        settings["max_iter"] = max(
+            FROM_MLP_MIN_ITER, math.ceil(FROM_MLP_SHARE * mlp.n_iter_)
+        )
     settings.update(params)
     settings["warm_start"] = True
     est = cls(**settings)

@@ -201,8 +201,9 @@ class FittedNetwork:
     def _fitted_attributes(self, state, first_pass, start_iter=0):
         """The fitted attributes of the model in ``state`` (a dict).
 
-        Sparsity counts the kept weights of the network as trained against the
-        dense network it started as; storage is compacted further.
+        Sparsity counts the weights the pruning removed from the dense network
+        it started as; storage may drop a few more (the weights of units left
+        dead), which ``sparse_coefs_`` shows.
         """
         if first_pass:
             dense_sizes = np.array([c.size for c in state.coefs])
@@ -210,13 +211,13 @@ class FittedNetwork:
         else:
             dense_sizes = self._dense_sizes
             call_ends = list(self.__dict__.get("_call_ends", []))
-        per_layer, sparsity = sparsity_against(
-            kept_counts(state.masks, state.coefs), dense_sizes
-        )
         coefs, intercepts, masks, units = compact_network(
             state.coefs, state.intercepts, state.masks, state.activation, True
         )
         sparse_coefs = [_frozen_csr(to_csr(c, m)) for c, m in zip(coefs, masks)]
+        per_layer, sparsity = sparsity_against(
+            kept_counts(state.masks, state.coefs), dense_sizes
+        )
         attributes = {
             "_dense_sizes": dense_sizes,
             # Original positions of the stored units (to continue training after
@@ -586,6 +587,9 @@ def _check_pending_plan(plan, sizes):
         Plan.from_dict(plan)  # refuses unknown entries
     except TypeError as exc:
         raise ValueError(f"the pruning plan is invalid ({exc}).") from None
+    if plan.get("checkpoint") is not None:
+        # Only a fit's search holds a checkpoint, and it ends with the fit.
+        raise ValueError("the pruning plan holds a search checkpoint.")
     rewind = plan.get("rewind")
     if rewind is None:
         return

@@ -95,7 +95,7 @@ class PrunedMLPRegressor(RegressorMixin, BasePrunedMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
-        sparsity=0.9,
+        sparsity="auto",
         pruning="magnitude",
         pruning_scope="layer",
         granularity="weight",

@@ -1,6 +1,4 @@
-"""Expected sparsities under the default layer scope (output layer at its rate)."""
-
-from skprune._pruning import layer_rates
+"""Expected sparsities: ``sparsity`` is the fraction of all weights removed."""
 
 
 def layer_sizes(clf):
@@ -9,11 +7,11 @@ def layer_sizes(clf):
 
 
 def expected_layer_sparsity(clf, sparsity):
-    sizes = layer_sizes(clf)
-    return [round(sparsity * r * s) / s for r, s in zip(layer_rates(len(sizes)), sizes)]
+    """The layer scope: the same sparsity in every layer (to a weight)."""
+    return [sparsity] * len(layer_sizes(clf))
 
 
 def expected_sparsity(clf, sparsity):
-    sizes = layer_sizes(clf)
-    pruned = [round(sparsity * r * s) for r, s in zip(layer_rates(len(sizes)), sizes)]
-    return sum(pruned) / sum(sizes)
+    """Every scope: round(sparsity * total) weights removed."""
+    total = sum(layer_sizes(clf))
+    return round(sparsity * total) / total

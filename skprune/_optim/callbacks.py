@@ -48,15 +48,13 @@ class EpochEnd:
 
     ``score`` is the held-out score (early stopping); the pruner sets
     ``round_at_end`` (it pruned now, so this epoch's loss belongs to the model
-    before the round), ``rounds_during`` (it pruned during the epoch),
-    ``pending`` (rounds remain) and ``finetuning`` (the guaranteed epochs after
-    the last round); the stopping rule sets ``stop``.
+    before the round), ``pending`` (rounds remain) and ``finetuning`` (the
+    guaranteed epochs after the last round); the stopping rule sets ``stop``.
     """
 
     loss: float
     score: float = None
     round_at_end: bool = False
-    rounds_during: bool = False
     pending: bool = False
     finetuning: bool = False
     stop: bool = False
@@ -114,11 +112,16 @@ class NoImprovement:
 
 
 class Reporter(Callback):
-    """The one place that prints: MLPClassifier's lines plus one per pruning round."""
+    """The one place that prints: MLPClassifier's lines plus one per pruning round.
 
-    def __init__(self, verbose, stream=None):
+    ``progress`` (``partial_fit``) is a function of the state that says where the
+    pruning schedule stands; its answer is printed after every call's epoch.
+    """
+
+    def __init__(self, verbose, stream=None, progress=None):
         self.verbose = bool(verbose)
         self.stream = stream
+        self.progress = progress
 
     def message(self, text):
         if self.verbose:
@@ -134,6 +137,8 @@ class Reporter(Callback):
         self.iteration(trainer.state.n_iter, epoch.loss)
         if epoch.score is not None:
             self.message("Validation score: %f" % epoch.score)
+        if self.progress is not None:
+            self.message("Pruning: " + self.progress(trainer.state))
 
     def on_round(self, trainer, record):
         layers = ", ".join("%.3f" % s for s in record["layer_sparsity"])
@@ -143,7 +148,13 @@ class Reporter(Callback):
             record["sparsity"],
             layers,
         )
-        if "validation_loss" in record:  # a greedy candidate
+        if "reference_score" in record:  # an auto step
+            line += "; held-out score %.5f against %.5f, %s" % (
+                record["validation_score"],
+                record["reference_score"],
+                "kept" if record["accepted"] else "reverted",
+            )
+        if "layer" in record:  # a greedy candidate
             line += "; layer %d to %.3f: held-out loss %.5f, %s" % (
                 record["layer"],
                 record["target"],
@@ -193,10 +204,6 @@ class StoppingRule(Callback):
         if epoch.round_at_end:
             rule.reset()
             return
-        if epoch.rounds_during:
-            rule.reset()
-            rule.update(epoch.loss, epoch.score)
-            improved = True
         if epoch.pending:
             return
         if improved and trainer.early_stopping:

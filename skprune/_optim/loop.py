@@ -69,6 +69,11 @@ class Trainer:
         self.early_stopping = early_stopping
         self.interrupted = False
         self.max_epochs = settings.max_iter
+        # sparsity="auto" holds data out for its search only: once the search
+        # has ended, training goes on over ``full_data`` (the held-out part
+        # included) when a callback sets ``use_full_data``.
+        self.full_data = None
+        self.use_full_data = False
 
     def emit(self, event, *args):
         for callback in self.callbacks:
@@ -170,6 +175,14 @@ def run_stochastic(trainer, X, Y, sample_weight, *, rng, incremental=False):
             good = state.snapshot()
             if epoch.stop or incremental:
                 break
+            if trainer.use_full_data and trainer.full_data is not None:
+                X, Y, sample_weight = trainer.full_data
+                trainer.full_data = None
+                n_samples = X.shape[0]
+                batch_size = batch_size_for(settings.batch_size, n_samples)
+                weight_scale = _weight_denominators(sample_weight, n_samples)
+                sample_idx = np.arange(n_samples)
+                first = None
     except DivergenceError:
         state.restore(good)
         raise

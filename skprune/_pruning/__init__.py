@@ -10,16 +10,17 @@ Four separate pieces, as in Torch-Pruning, and the one that drives them:
   (``SCHEDULES``), their progress in a ``plan.Plan``;
 - ``pruner``: the :class:`Pruner`, a callback of the training loop.
 
-Masks only ever lose entries: a pruned weight is never regrown.
+Masks only ever lose entries during a schedule: a pruned weight is never regrown
+(``sparsity='auto'`` may revert a step it judged too costly).
 """
 
 from .allocation import (
     GRANULARITIES,
-    OUTPUT_LAYER_RATE,
     SCOPES,
+    budget,
+    erk_densities,
     global_counts,
-    layer_counts,
-    layer_rates,
+    spread,
 )
 from .criteria import CRITERIA, unit_scores
 from .masks import (
@@ -37,32 +38,28 @@ from .schedules import (
     cubic_target,
     cubic_targets,
     geometric_targets,
-    gradual_plan,
-    phase_caps,
 )
 
 __all__ = [
     "AUTO_MAX_SPARSITY",
     "CRITERIA",
     "GRANULARITIES",
-    "OUTPUT_LAYER_RATE",
     "SCHEDULES",
     "SCOPES",
     "Plan",
     "Pruner",
+    "budget",
     "compute_masks",
     "cubic_target",
     "cubic_targets",
+    "erk_densities",
     "geometric_targets",
     "global_counts",
-    "gradual_plan",
     "kept_counts",
-    "layer_counts",
-    "layer_rates",
     "layer_sparsity",
     "overall_sparsity",
-    "phase_caps",
     "sparsity_against",
+    "spread",
     "unit_masks",
     "unit_scores",
 ]

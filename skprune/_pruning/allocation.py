@@ -1,14 +1,24 @@
 """Allocation: how a target sparsity becomes a number to prune in each layer.
 
-Two objects answer every question a schedule asks about sizes, counts, floors
-and masks, so that nothing else tests ``granularity`` or ``pruning_scope``:
+``sparsity`` is the fraction of *all* weights removed: a target ``s`` prunes
+``round(s * total)`` weights, whatever the scope and granularity. Two objects
+answer every question a schedule asks about sizes, counts, floors and masks,
+so that nothing else tests ``granularity`` or ``pruning_scope``:
 
-- a *scope* spreads the budget over the layers: :class:`LayerScope` (each layer
-  reaches the target, the output layer at ``OUTPUT_LAYER_RATE`` of it) or
-  :class:`GlobalScope` (all layers ranked together, every layer keeping a floor
-  and every output a path from the inputs);
+- a *scope* spreads that budget over the layers: :class:`LayerScope` (the same
+  sparsity in every layer), :class:`ERKScope` (Erdős–Rényi-Kernel densities:
+  a layer keeps weights in proportion to ``n_in + n_out``, so small and narrow
+  layers stay denser) or :class:`GlobalScope` (all weights ranked together,
+  every output keeping a path from the inputs);
 - a *granularity* says what is pruned: :class:`Weights` (connections) or
-  :class:`Units` (whole hidden units, with their incoming and outgoing weights).
+  :class:`Units` (whole hidden units, with their incoming and outgoing weights,
+  as many as the weight budget asks).
+
+Every layer keeps a floor (the output layer a weight per output, and under the
+global scope every layer as many weights as it has outputs; one unit per hidden
+layer for neurons). When a layer's share would go below it, :func:`spread` moves
+the rest of the budget to the other layers; only a target that no allocation
+can reach warns, and is pruned as far as the floors allow.
 
 ``GRANULARITIES[name](SCOPES[name]())`` builds the pair for the estimator's
 parameters.
@@ -27,65 +37,98 @@ from .masks import (
     unit_masks,
 )
 
-# Share of ``sparsity`` applied to the output layer under ``pruning_scope="layer"``.
-OUTPUT_LAYER_RATE = 0.5
+
+def budget(target, total):
+    """Number of weights a target removes out of ``total``."""
+    return int(round(target * total))
 
 
-def layer_rates(n_layers):
-    """Share of the target applied to each layer under ``pruning_scope="layer"``."""
-    return [1.0] * (n_layers - 1) + [OUTPUT_LAYER_RATE]
+def erk_densities(shapes, keep):
+    """Erdős–Rényi-Kernel densities keeping ``keep`` weights in all.
 
-
-def layer_counts(target, sizes, what="weight", rates=None):
-    """Number to prune in each layer so that each reaches ``target``.
-
-    ``rates`` (default: :func:`layer_rates` for weights, 1 for units) scales the
-    target of each layer.
-
-    Raises
-    ------
-    ValueError
-        If a layer would lose all of its weights (or units).
+    A layer of shape ``(n_in, n_out)`` gets density ``eps * (n_in + n_out) /
+    (n_in * n_out)`` (Mocanu et al. 2018; Evci et al. 2020), ``eps`` chosen so
+    that the kept weights add up to ``keep``; a layer whose density would
+    exceed 1 stays dense and the others share the rest (RigL's rule).
     """
-    if rates is None:
-        rates = layer_rates(len(sizes)) if what == "weight" else [1.0] * len(sizes)
-    counts = []
-    for i, (size, rate) in enumerate(zip(sizes, rates)):
-        k = int(round(target * rate * size))
-        if k >= size:
-            raise ValueError(
-                f"sparsity={target:g} would remove every {what} of "
-                f"{'layer' if what == 'weight' else 'hidden layer'} {i} ({size} "
-                f"{what}s). Use a smaller sparsity or wider layers."
-            )
-        counts.append(k)
-    return counts
+    sizes = np.array([a * b for a, b in shapes], dtype=np.float64)
+    raw = np.array([(a + b) / (a * b) for a, b in shapes], dtype=np.float64)
+    dense = np.zeros(len(shapes), dtype=bool)
+    while True:
+        rest = keep - sizes[dense].sum()
+        free = ~dense
+        if not free.any():
+            break
+        eps = max(rest, 0.0) / (raw[free] * sizes[free]).sum()
+        density = np.where(dense, 1.0, eps * raw)
+        over = free & (density > 1.0)
+        if not over.any():
+            break
+        dense |= over
+    return np.minimum(np.where(dense, 1.0, density), 1.0)
 
 
-def global_counts(scores, alive, target, floors, what="weight"):
+def spread(desired, lower, upper, total):
+    """Integer counts within ``[lower, upper]`` summing to ``total``, near ``desired``.
+
+    Counts are clipped to their bounds, and whatever clipping took or gave is
+    shared among the layers that still have room, in proportion to that room,
+    until the total is met; ``total`` is first clipped to what the bounds
+    allow. Remainders go to the largest fractional parts.
+    """
+    lower = np.asarray(lower, dtype=np.float64)
+    upper = np.asarray(upper, dtype=np.float64)
+    total = float(min(max(total, lower.sum()), upper.sum()))
+    counts = np.clip(np.asarray(desired, dtype=np.float64), lower, upper)
+    for _ in range(len(counts) + 1):
+        gap = total - counts.sum()
+        if abs(gap) < 1e-9:
+            break
+        room = upper - counts if gap > 0 else counts - lower
+        if room.sum() <= 0:
+            break
+        counts = np.clip(counts + gap * room / room.sum(), lower, upper)
+    whole = np.floor(counts + 1e-9)
+    left = int(round(total - whole.sum()))
+    if left > 0:
+        order = np.argsort(-(counts - whole), kind="stable")
+        for i in order:
+            if left == 0:
+                break
+            if whole[i] < upper[i]:
+                whole[i] += 1
+                left -= 1
+    return [int(c) for c in whole]
+
+
+def unreachable_warning(target, reachable, floors, what):
+    warnings.warn(
+        f"sparsity={target:g} cannot be reached in this network: every layer keeps "
+        f"at least {list(floors)} {what}s, so at most {reachable:.4f} of the "
+        "weights can be removed; the network is pruned that far. Use wider "
+        "layers or a smaller sparsity.",
+        UserWarning,
+        stacklevel=2,
+    )
+
+
+def global_counts(scores, alive, k_total, floors):
     """Number to prune in each layer when all layers are ranked together.
 
     Parameters
     ----------
     scores : list of ndarray
-        Scores of every weight (or unit), all layers on one scale.
+        Scores of every weight, all layers on one scale.
     alive : list of ndarray of bool
         Which entries are still kept.
-    target : float
-        Overall share to prune.
+    k_total : int
+        Number to prune in all (already pruned included); clipped to what the
+        floors allow.
     floors : list of int
-        Minimum number each layer keeps, whatever the ranking: no layer can be
-        cut away.
+        Minimum number each layer keeps, whatever the ranking.
     """
     sizes = [s.size for s in scores]
-    total = sum(sizes)
-    k_total = int(round(target * total))
-    if k_total > total - sum(floors):
-        raise ValueError(
-            f"sparsity={target:g} is too high for pruning_scope='global': every "
-            f"layer keeps at least {floors} {what}s, i.e. at most "
-            f"{1 - sum(floors) / total:.4f} can be pruned. Use a smaller sparsity."
-        )
+    k_total = min(k_total, sum(sizes) - sum(floors))
     already = [size - int(np.count_nonzero(a)) for size, a in zip(sizes, alive)]
     n_more = k_total - sum(already)
     counts = list(already)
@@ -101,6 +144,8 @@ def global_counts(scores, alive, target, floors, what="weight"):
         free = np.partition(live, n_free - 1)[:n_free] if n_free < live.size else live
         keys.append(free)
         owners.append(np.full(free.size, i))
+    if not keys:
+        return counts
     keys, owners = np.concatenate(keys), np.concatenate(owners)
     n_more = min(n_more, keys.size)
     lowest = np.argpartition(keys, n_more - 1)[:n_more]
@@ -110,60 +155,35 @@ def global_counts(scores, alive, target, floors, what="weight"):
 
 
 class LayerScope:
-    """Every layer reaches the target (the output layer at its rate)."""
+    """The same sparsity in every layer."""
 
     name = "layer"
     connect = False  # masks need not protect paths: every layer keeps a share
 
-    def rates(self, n_layers):
-        return layer_rates(n_layers)
-
-    def counts(self, target, sizes, rates, what, scores=None, alive=None, floors=None):
-        return layer_counts(target, sizes, what, rates)
-
-    def check(self, target, sizes, rates, floors, what):
-        layer_counts(target, sizes, what, rates)
-
-    def reached(self, target, sizes, rates, pruned, what):
-        counts = layer_counts(target, sizes, what, rates)
-        return all(p >= k for p, k in zip(pruned, counts))
-
-    def caps(self, sizes, floors):
-        """The most each layer may lose in a greedy step."""
-        return [size - 1 for size in sizes]
+    def desired(self, target, shapes):
+        """Weights each layer would prune, before floors."""
+        return [target * a * b for a, b in shapes]
 
 
-class GlobalScope:
-    """All layers ranked together; each keeps ``floors`` and outputs stay fed."""
+class ERKScope(LayerScope):
+    """Erdős–Rényi-Kernel: density in proportion to ``(n_in + n_out) / n_in n_out``."""
+
+    name = "erk"
+
+    def desired(self, target, shapes):
+        total = sum(a * b for a, b in shapes)
+        keep = erk_densities(shapes, (1.0 - target) * total)
+        return [(1.0 - d) * a * b for d, (a, b) in zip(keep, shapes)]
+
+
+class GlobalScope(LayerScope):
+    """All layers ranked together; each keeps its floor and outputs stay fed."""
 
     name = "global"
     connect = True
 
-    def rates(self, n_layers):
-        return [1.0] * n_layers
 
-    def counts(self, target, sizes, rates, what, scores=None, alive=None, floors=None):
-        if scores is None:
-            return layer_counts(target, sizes, what, rates)
-        return global_counts(scores, alive, target, floors, what)
-
-    def check(self, target, sizes, rates, floors, what):
-        total = sum(sizes)
-        if int(round(target * total)) > total - sum(floors):
-            raise ValueError(
-                f"sparsity={target:g} is too high for pruning_scope='global': "
-                f"every layer keeps at least {floors} {what}s, so at most "
-                f"{1 - sum(floors) / total:.4f} can be pruned. Use a smaller sparsity."
-            )
-
-    def reached(self, target, sizes, rates, pruned, what):
-        return sum(pruned) >= int(round(target * sum(sizes)))
-
-    def caps(self, sizes, floors):
-        return [size - floor for size, floor in zip(sizes, floors)]
-
-
-SCOPES = {"layer": LayerScope, "global": GlobalScope}
+SCOPES = {"layer": LayerScope, "erk": ERKScope, "global": GlobalScope}
 
 
 class Weights:
@@ -178,6 +198,7 @@ class Weights:
     def check_network(self, coefs):
         pass
 
+    # -- sizes and counts, in weights ----------------------------------------
     def sizes(self, state):
         return [c.size for c in state.coefs]
 
@@ -185,16 +206,22 @@ class Weights:
         return pruned_counts(state.masks, state.coefs)
 
     def current(self, state):
-        """Sparsity reached so far, as the schedules measure it."""
+        """Fraction of all weights pruned so far."""
         return overall_sparsity(state.masks, state.coefs)
 
     def floors(self, state):
-        # Global scope: each layer keeps at least as many weights as it has
-        # output units (see compute_masks(connect=True) for which ones).
-        return [c.shape[1] for c in state.coefs]
+        # The output layer keeps at least one weight per output; under the
+        # global scope every layer keeps as many weights as it has output units
+        # (see compute_masks(connect=True) for which ones), so that every
+        # output keeps a path from the inputs.
+        if self.scope.connect:
+            return [c.shape[1] for c in state.coefs]
+        return [1] * (len(state.coefs) - 1) + [state.coefs[-1].shape[1]]
 
-    def rates(self, state):
-        return self.scope.rates(len(state.coefs))
+    def reachable(self, state):
+        """The highest sparsity the floors allow."""
+        sizes = self.sizes(state)
+        return 1.0 - sum(self.floors(state)) / sum(sizes)
 
     def compute(self, state):
         """Per layer, the work it still costs (greedy visits the largest first)."""
@@ -210,37 +237,47 @@ class Weights:
         ]
 
     def check(self, state, target):
-        """Raise ValueError now if ``target`` cannot be reached."""
-        self.scope.check(
-            target, self.sizes(state), self.rates(state), self.floors(state), self.what
-        )
+        """Warn now if ``target`` cannot be reached (it is pruned that far)."""
+        reachable = self.reachable(state)
+        total = sum(c.size for c in state.coefs)
+        if budget(target, total) > budget(reachable, total):
+            unreachable_warning(target, reachable, self.floors(state), self.what)
 
     def counts(self, state, target, scores=None):
         """How many to prune in each layer (in total) to reach ``target``."""
-        return self.scope.counts(
-            target,
-            self.sizes(state),
-            self.rates(state),
-            self.what,
-            scores=scores,
-            alive=None if scores is None else self.alive(state),
-            floors=self.floors(state),
-        )
+        sizes = self.sizes(state)
+        k_total = budget(target, sum(sizes))
+        floors = self.floors(state)
+        if self.scope.name == "global" and scores is not None:
+            return global_counts(scores, self.alive(state), k_total, floors)
+        shapes = [c.shape for c in state.coefs]
+        already = self.pruned(state)
+        upper = [max(size - f, a) for size, f, a in zip(sizes, floors, already)]
+        return spread(self.scope.desired(target, shapes), already, upper, k_total)
 
     def reached(self, state, target):
-        return self.scope.reached(
-            target, self.sizes(state), self.rates(state), self.pruned(state), self.what
-        )
+        total = sum(self.sizes(state))
+        k = min(budget(target, total), budget(self.reachable(state), total))
+        return sum(self.pruned(state)) >= k
 
     def caps(self, state):
-        return self.scope.caps(self.sizes(state), self.floors(state))
+        """The most each layer may lose (greedy)."""
+        return [
+            size - floor for size, floor in zip(self.sizes(state), self.floors(state))
+        ]
 
     def masks(self, state, scores, counts):
         return compute_masks(scores, state.masks, counts, connect=self.scope.connect)
 
 
 class Units(Weights):
-    """``granularity="neuron"``: whole hidden units are removed."""
+    """``granularity="neuron"``: whole hidden units are removed.
+
+    A target is still a fraction of all weights: as many units go as remove
+    that share of the weights (to the nearest unit). ``'layer'`` and ``'erk'``
+    remove the same share of units in every hidden layer; ``'global'`` ranks
+    all hidden units together.
+    """
 
     name = "neuron"
     what = "unit"
@@ -259,31 +296,66 @@ class Units(Weights):
         return [a.size - int(a.sum()) for a in alive_units(state.masks, state.coefs)]
 
     def current(self, state):
-        alive = alive_units(state.masks, state.coefs)
-        return 1.0 - sum(a.sum() for a in alive) / sum(a.size for a in alive)
+        return overall_sparsity(state.masks, state.coefs)
 
     def floors(self, state):
         return [1] * (len(state.coefs) - 1)
 
+    def reachable(self, state):
+        shapes = [c.shape for c in state.coefs]
+        kept = _kept_weights(shapes, self.floors(state))
+        return 1.0 - kept / sum(a * b for a, b in shapes)
+
     def check(self, state, target):
         super().check(state, target)
-        sizes = self.sizes(state)
-        if self.scope.name == "layer":
-            removable = sum(layer_counts(target, sizes, self.what, self.rates(state)))
-        else:
-            removable = int(round(target * sum(sizes)))
-        if target > 0 and removable == 0:
+        if target > 0 and sum(self.counts(state, target)) == sum(self.pruned(state)):
             warnings.warn(
                 f"granularity='neuron' with sparsity={target:g} removes no hidden "
-                f"unit from hidden layers of {sizes} units (a layer keeps at least "
-                "one, and a share rounds to whole units): the network stays "
-                "dense. Use wider layers, a higher sparsity or "
+                f"unit from hidden layers of {self.sizes(state)} units (a layer "
+                "keeps at least one, and the budget rounds to whole units): the "
+                "network stays dense. Use wider layers, a higher sparsity or "
                 "granularity='weight'.",
                 UserWarning,
+                stacklevel=2,
             )
 
-    def rates(self, state):
-        return [1.0] * (len(state.coefs) - 1)
+    def counts(self, state, target, scores=None):
+        """Units to remove in each hidden layer (in total) to reach ``target``."""
+        shapes = [c.shape for c in state.coefs]
+        units = self.sizes(state)
+        already = self.pruned(state)
+        keep = (1.0 - target) * sum(a * b for a, b in shapes)
+        if self.scope.name == "global" and scores is not None:
+            return _global_unit_counts(shapes, scores, self.alive(state), keep)
+
+        # The same share u of units in every hidden layer, the u that leaves
+        # the kept weights nearest the budget (kept weights fall as u grows).
+        def removed(u):
+            return [
+                int(min(max(round(u * n), a), n - 1)) for n, a in zip(units, already)
+            ]
+
+        lo, hi = 0.0, 1.0
+        for _ in range(50):
+            mid = 0.5 * (lo + hi)
+            kept = _kept_weights(shapes, [n - r for n, r in zip(units, removed(mid))])
+            if kept > keep:
+                lo = mid
+            else:
+                hi = mid
+        candidates = [removed(lo), removed(hi)]
+        return min(
+            candidates,
+            key=lambda r: abs(
+                _kept_weights(shapes, [n - k for n, k in zip(units, r)]) - keep
+            ),
+        )
+
+    def reached(self, state, target):
+        return list(self.counts(state, target)) == list(self.pruned(state))
+
+    def caps(self, state):
+        return [n - 1 for n in self.sizes(state)]
 
     def compute(self, state):
         return [int(np.count_nonzero(c)) for c in state.coefs[:-1]]
@@ -298,4 +370,43 @@ class Units(Weights):
         return unit_masks(scores, state.masks, counts, [c.shape for c in state.coefs])
 
 
+def _kept_weights(shapes, kept_units):
+    """Weights of a network whose hidden layers keep ``kept_units`` units."""
+    widths = [shapes[0][0], *kept_units, shapes[-1][1]]
+    return sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+
+
+def _global_unit_counts(shapes, scores, alive, keep):
+    """Remove the lowest-scoring units of all hidden layers until ``keep`` weights
+    are left (each layer keeps one unit)."""
+    kept = [int(a.sum()) for a in alive]
+    counts = [a.size - k for a, k in zip(alive, kept)]
+    order = []
+    for h, (s, a) in enumerate(zip(scores, alive)):
+        order.extend((float(v), h) for v in np.asarray(s)[a])
+    order.sort(key=lambda item: item[0])
+    for _, h in order:
+        now = _kept_weights(shapes, kept)
+        if now <= keep:
+            break
+        if kept[h] <= 1:
+            continue
+        trial = list(kept)
+        trial[h] -= 1
+        after = _kept_weights(shapes, trial)
+        if abs(after - keep) > abs(now - keep) and after < keep:
+            break
+        kept, counts[h] = trial, counts[h] + 1
+    return counts
+
+
 GRANULARITIES = {"weight": Weights, "neuron": Units}
+
+__all__ = [
+    "GRANULARITIES",
+    "SCOPES",
+    "budget",
+    "erk_densities",
+    "global_counts",
+    "spread",
+]

@@ -9,9 +9,12 @@ import copy
 from collections import deque
 from dataclasses import dataclass, field, fields
 
-# The rounds still to come, consumed from the front: deques, so that a plan of
-# many rounds costs linear time (lists in ``to_dict``).
-QUEUES = ("targets", "positions", "caps")
+# The rounds still to come, consumed from the front: a deque, so that a plan of
+# many rounds costs linear time (a list in ``to_dict``).
+QUEUES = ("targets",)
+
+# Entries of plans saved by earlier versions that the timing no longer uses.
+RETIRED = ("positions", "caps")
 
 
 @dataclass
@@ -25,13 +28,23 @@ class Plan:
         None for a plan saved without them, taken to match.
     targets : list of float
         Targets of the rounds still to come.
-    positions : list of int or None
-        Fixed schedules (gradual): where each round is due, in samples seen
-        (stochastic solvers) or iterations (L-BFGS). None for phase schedules.
+    phase : {"dense", "ready", "rounds"}
+        "dense" until the network has learned, "ready" for a network that
+        arrived trained (the first round is due at once), then "rounds".
     phase_start : int
-        Phase schedules: the iteration at which the current phase began.
-    caps : list of int
-        Phase schedules: the most epochs each remaining phase may last.
+        The iteration at which the current phase (or round's recovery) began.
+    end : int
+        The iteration at which ``max_iter`` ends training for this plan.
+    plateau : list or None
+        The no-improvement test's counters ``[count, best_loss,
+        best_validation_score]``, kept between ``partial_fit`` calls.
+    before_loss : float or None
+        Training loss just before the last round.
+    round_first : float or None
+        Training loss of the first epoch after the last round.
+    round_best, round_count : float, int
+        Best training loss since the last round, and epochs without improving it
+        by ``tol``.
     finetune_until : int or None
         The iteration until which training goes on after the last round,
         whatever the stopping rule says.
@@ -43,18 +56,35 @@ class Plan:
         Greedy: the levels a layer climbs, one rung per search round.
     search_round : int or None
         Greedy: the number of the last search round.
+    reference_score : float or None
+        Auto: the held-out score at the end of the dense phase.
+    proposed : float or None
+        Auto: the target of the step awaiting its judgement.
+    retries : int
+        Auto: recovery intervals the proposed step got beyond the first.
+    checkpoint : tuple or None
+        Auto: the weights, biases and masks of the last kept step.
     """
 
     settings: dict = None
     targets: list = field(default_factory=list)
-    positions: list = None
+    phase: str = "dense"
     phase_start: int = 0
-    caps: list = field(default_factory=list)
+    end: int = None
+    plateau: list = None
+    before_loss: float = None
+    round_first: float = None
+    round_best: float = None
+    round_count: int = 0
     finetune_until: int = None
     rewind: tuple = None
     reference_loss: float = None
     ladder: list = None
     search_round: int = None
+    reference_score: float = None
+    proposed: float = None
+    retries: int = 0
+    checkpoint: tuple = None
 
     def __setattr__(self, name, value):
         if name in QUEUES and value is not None and not isinstance(value, deque):
@@ -63,8 +93,12 @@ class Plan:
 
     @property
     def pending(self):
-        """True while rounds remain."""
-        return bool(self.targets)
+        """True while rounds remain (or a step awaits its judgement)."""
+        return bool(self.targets) or self.proposed is not None
+
+    @property
+    def rounds_left(self):
+        return len(self.targets)
 
     def to_dict(self):
         """The plan as plain data: numbers, lists, tuples of arrays."""
@@ -79,14 +113,22 @@ class Plan:
 
     @classmethod
     def from_dict(cls, data):
-        """A plan from :meth:`to_dict` (unknown keys are refused)."""
+        """A plan from :meth:`to_dict` (unknown keys are refused).
+
+        A plan saved by an earlier version, timed by ``max_iter``, goes on
+        with its remaining targets under the convergence-driven timing.
+        """
         if isinstance(data, cls):
             return data
         names = {f.name for f in fields(cls)}
+        data = {k: v for k, v in data.items() if k not in RETIRED}
         unknown = set(data) - names
         if unknown:
             raise ValueError(
                 f"The stored pruning plan has unknown entries {sorted(unknown)}; it "
                 "was saved by another version of skprune."
             )
-        return cls(**data)
+        plan = cls(**data)
+        if plan.pending and "phase" not in data:
+            plan.phase = "rounds"
+        return plan

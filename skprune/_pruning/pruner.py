@@ -16,34 +16,37 @@ from .allocation import GRANULARITIES, SCOPES
 from .criteria import CRITERIA, NEEDS_STATISTICS
 from .masks import layer_sparsity, overall_sparsity
 from .plan import Plan
-from .schedules import SCHEDULES
+from .schedules import SCHEDULES, Auto
 
 # Taylor and OBD statistics are gathered on at most this many training samples.
 STATS_MAX_SAMPLES = 2048
 
-# ``sparsity="auto"``: the greedy search proposes levels up to this sparsity.
+# ``sparsity="auto"``: the search proposes steps up to this sparsity.
 AUTO_MAX_SPARSITY = 0.99
 
 
 class Pruner(Callback):
     """Applies a schedule's rounds to a ``TrainState`` during training.
 
-    Progress is counted in samples seen (``state.t``) for the stochastic solvers
-    and in iterations (``state.n_iter``) for L-BFGS; one epoch is
-    ``epoch_samples`` samples or one iteration.
+    Time is counted in epochs (one ``partial_fit`` call is one epoch; one
+    L-BFGS iteration is one epoch): the schedule prunes at epoch ends, when the
+    network has learned and then each time it has recovered (see
+    :mod:`~skprune._pruning.schedules`).
 
     Parameters
     ----------
     criterion, scope, granularity, schedule : str
         Keys of ``CRITERIA``, ``SCOPES``, ``GRANULARITIES`` and ``SCHEDULES``.
     sparsity : float or "auto"
-        Final target; "auto" searches greedily with no fixed target.
+        Final target, a fraction of all weights; "auto" searches for the
+        sparsest network whose held-out score stays within ``tol``.
     n_steps : int
-        Number of pruning rounds.
+        Number of pruning rounds (auto: steps of the ladder to its ceiling).
     finetune_iter : int
         Epochs of training guaranteed after the last round.
     tol : float
-        Greedy: largest accepted rise of the held-out loss over the reference.
+        Greedy: largest accepted rise of the held-out loss over the reference;
+        auto: largest accepted fall of the held-out score.
     rng : numpy.random.RandomState
     """
 
@@ -63,8 +66,8 @@ class Pruner(Callback):
         self.auto = sparsity == "auto"
         self.criterion = criterion
         self.granularity = GRANULARITIES[granularity](SCOPES[scope]())
-        self.schedule_name = "greedy" if self.auto else schedule
-        self.schedule = SCHEDULES[self.schedule_name]()
+        self.schedule_name = "auto" if self.auto else schedule
+        self.schedule = Auto() if self.auto else SCHEDULES[schedule]()
         self.sparsity = AUTO_MAX_SPARSITY if self.auto else float(sparsity)
         self.n_steps = n_steps
         self.finetune_iter = finetune_iter
@@ -73,6 +76,9 @@ class Pruner(Callback):
         self.n_rounds = 0
         self.plan = Plan()
         self.trainer = None
+        self.validation_data = None
+        self._score = None
+        self.max_iter = None
 
     @property
     def needs_validation(self):
@@ -124,9 +130,6 @@ class Pruner(Callback):
         if self.sparsity <= current or self.granularity.reached(state, self.sparsity):
             # Pruned weights are never regrown: nothing is left to prune.
             plan.targets = []
-            if plan.positions is not None:
-                plan.positions = []
-            plan.caps = []
             return
         self.schedule.retarget(self, plan, current)
 
@@ -134,14 +137,14 @@ class Pruner(Callback):
         self,
         state,
         *,
-        epoch_samples,
-        updates_per_epoch,
         max_iter,
         stochastic,
         train_data,
         validation_data=None,
+        validation_score=None,
         batch_size=200,
         resume=False,
+        trained=False,
     ):
         """Lay out the rounds of this fit from where ``state`` stands.
 
@@ -149,12 +152,15 @@ class Pruner(Callback):
         when it was laid out for the same settings, with its remaining rounds
         aimed at the new target when only ``sparsity`` changed; after a change
         of schedule, ``pruning_steps``, ``finetune_iter``, scope, granularity or
-        ``max_iter`` a new plan starts from the current sparsity.
+        ``max_iter`` a new plan starts from the current sparsity. ``trained``
+        says that the network arrives trained (warm start, ``from_mlp``): the
+        first round is due at once.
         """
-        self.unit = epoch_samples if stochastic else 1
         self.stochastic = stochastic
+        self.max_iter = max_iter
         self.train_data = train_data
         self.validation_data = validation_data
+        self._score = validation_score
         self.batch_size = batch_size
         self.granularity.check_network(state.coefs)
         if not self.auto:
@@ -171,16 +177,12 @@ class Pruner(Callback):
             not self.auto and self.granularity.reached(state, self.sparsity)
         ):
             return
-        self.plan.settings = self.settings(max_iter)
-        self.plan.phase_start = state.n_iter
-        self.schedule.lay_out(
-            self,
-            self.plan,
-            state,
-            self.granularity.current(state),
-            max_iter,
-            updates_per_epoch,
-        )
+        plan = self.plan
+        plan.settings = self.settings(max_iter)
+        plan.phase = "ready" if trained else "dense"
+        plan.phase_start = state.n_iter
+        plan.end = state.n_iter + max_iter
+        self.schedule.lay_out(self, plan, state, self.granularity.current(state))
 
     # -- queries -------------------------------------------------------------
     @property
@@ -193,55 +195,123 @@ class Pruner(Callback):
         return until is not None and state.n_iter < until
 
     def iterations_to_next_round(self, state, budget):
-        """L-BFGS: iterations to run before the next round is due."""
+        """L-BFGS: iterations to run before the schedule must be asked again."""
         budget = max(budget, 1)
         if not self.pending:
             return budget
         due = self.schedule.iterations_to_next_round(self, state)
         return int(min(max(due, 1), budget))
 
+    def progress(self, state):
+        """Where the schedule stands, in a few words (verbose, progress bars)."""
+        plan = self.plan
+        done = sum(1 for r in state.history if r.get("accepted"))
+        sparsity = self.granularity.current(state)
+        target = "auto" if self.auto else f"{self.sparsity:.3f}"
+        if plan.pending:
+            phase = (
+                "training dense"
+                if plan.phase in ("dense", "ready")
+                else f"{done} rounds done, {plan.rounds_left} left"
+            )
+        else:
+            phase = f"{done} rounds done, target reached" if done else "dense"
+        return f"sparsity {sparsity:.3f} (target {target}): {phase}"
+
+    def validation_score(self, state):
+        """Held-out score of the network as it stands (NaN counts as -inf)."""
+        score = float(self._score(state))
+        return score if np.isfinite(score) else -np.inf
+
     # -- the loop's events ---------------------------------------------------
     def on_fit_begin(self, trainer):
         self.trainer = trainer
-        # Phase schedules end a phase when the loss (or validation score) has
-        # stopped improving since the last round, by the stopping rule's test.
+        state = trainer.state
+        # The dense phase ends (and iterative rounds end) when the loss, or the
+        # held-out score, has stopped improving by the stopping rule's test.
         self._plateau = NoImprovement(
             trainer.settings.tol,
             trainer.settings.n_iter_no_change,
             trainer.early_stopping,
         )
-
-    def on_epoch_begin(self, trainer):
-        self._rounds_before = self.n_rounds
-
-    def on_batch_end(self, trainer):
-        if self.plan.positions:
-            self.schedule.after_update(self, trainer.state)
+        saved = self.plan.plateau
+        if saved is not None:  # partial_fit: the counts go on across calls
+            count, best_loss, best_score = saved
+            self._plateau.count = count
+            self._plateau.best_loss = best_loss
+            self._plateau.best_validation_score = best_score
+        if self.pending and self.plan.phase == "ready":
+            self.schedule.after_epoch(self, state, state.loss, False, force=True)
 
     def on_epoch_end(self, trainer, epoch):
         state = trainer.state
-        plateau, _ = self._plateau.update(epoch.loss, epoch.score)
-        epoch.rounds_during = self.n_rounds != self._rounds_before
-        if self.pending and self.schedule.after_epoch(self, state, plateau):
-            epoch.round_at_end = True
-            self._plateau.reset()
-        elif epoch.rounds_during:
-            self._plateau.reset()
-            self._plateau.update(epoch.loss, epoch.score)
+        plan = self.plan
+        changed = False
+        if self.pending:
+            p = self._plateau
+            plateau, _ = p.update(epoch.loss, epoch.score)
+            if plan.round_first is None:
+                plan.round_first = epoch.loss
+            if plan.round_best is None or epoch.loss < plan.round_best - p.tol:
+                plan.round_best, plan.round_count = epoch.loss, 0
+            else:
+                plan.round_count += 1
+            changed = self.schedule.after_epoch(self, state, epoch.loss, plateau)
+            plan.plateau = [p.count, p.best_loss, p.best_validation_score]
+        epoch.round_at_end = changed
         epoch.pending = self.pending
         epoch.finetuning = self.finetuning(state)
 
     def after_segment(self, state, converged):
-        """L-BFGS: a segment ended where a round is due (or it converged)."""
+        """L-BFGS: a segment ended where the schedule is due (or it converged)."""
         if self.pending:
             if self.plan.rewind is None and self.schedule.rewinds:
                 self.record_rewind(state)
-            self.schedule.after_epoch(self, state, converged, force=True)
+            self.schedule.after_epoch(self, state, state.loss, converged, force=True)
 
     def finish(self, state):
         """End of ``fit``: a schedule cut short by ``max_iter`` jumps to its end."""
         if self.pending:
             self.schedule.finish(self, state)
+        self.plan.checkpoint = None
+
+    # -- phases ----------------------------------------------------------------
+    def start_phase(self, state, loss):
+        """A round's recovery begins now; ``loss`` is the loss before it."""
+        plan = self.plan
+        plan.phase = "rounds"
+        plan.phase_start = state.n_iter
+        plan.before_loss = None if loss is None else float(loss)
+        plan.round_first = plan.round_best = None
+        plan.round_count = 0
+        if hasattr(self, "_plateau"):
+            self._plateau.reset()
+        if not plan.pending:
+            self.end_rounds(state)
+
+    def end_rounds(self, state):
+        """No round remains: the guaranteed fine-tuning starts (auto: on all
+        the training data, the held-out part included)."""
+        self.plan.finetune_until = state.n_iter + self.finetune_iter
+        if self.auto and self.trainer is not None:
+            self.trainer.use_full_data = True
+
+    def checkpoint(self, state):
+        self.plan.checkpoint = state.snapshot()
+
+    def revert(self, state):
+        """Back to the last checkpoint: weights, biases, masks; fresh moments."""
+        coefs, intercepts, masks = self.plan.checkpoint
+        for current, saved in zip(state.coefs + state.intercepts, coefs + intercepts):
+            current[...] = saved
+        state.masks = [None if m is None else m.copy() for m in masks]
+        if state.optimizer is not None:
+            from .._optim.optimizers import make_optimizer
+
+            settings = self.trainer.settings
+            state.attach_optimizer(
+                make_optimizer(settings.solver, state.params, settings)
+            )
 
     # -- work ------------------------------------------------------------------
     def _statistics(self, state):
@@ -272,15 +342,19 @@ class Pruner(Callback):
         )
         return [np.asarray(s, dtype=np.float64) for s in scores]
 
-    def apply(self, state, target, rewind):
+    def apply(self, state, target, rewind, record=True):
         """Prune to ``target`` now (and rewind the kept weights if asked)."""
         granularity = self.granularity
         scores = granularity.scores(self.criterion, self.scores(state), state)
         counts = granularity.counts(state, target, scores)
-        state.set_masks(granularity.masks(state, scores, counts))
+        self.set_masks(state, granularity.masks(state, scores, counts))
         if rewind and self.plan.rewind is not None:
             self._rewind(state)
-        self.record(state, target, accepted=True)
+        if record:
+            self.record(state, target, accepted=True)
+
+    def set_masks(self, state, masks):
+        state.set_masks(masks)
 
     def validation_loss(self, state, coefs):
         """Held-out loss of the network with weights ``coefs``."""
@@ -310,8 +384,6 @@ class Pruner(Callback):
         candidate, ``round`` being the search round), and tell the loop."""
         if accepted:
             self.n_rounds += 1
-            if not self.pending:
-                self.plan.finetune_until = state.n_iter + self.finetune_iter
         record = {
             "round": state.history[-1]["round"] + 1 if state.history else 1,
             "iteration": state.n_iter,

@@ -1,15 +1,25 @@
 """Schedules: which targets, and when. One class per ``pruning_schedule``.
 
-A schedule is asked three things by the :class:`~skprune._pruning.pruner.Pruner`
-that drives it, and answers them from the :class:`~skprune._pruning.plan.Plan`
-it laid out:
+Every schedule follows the training, not the clock. A fit goes through three
+phases, kept in the :class:`~skprune._pruning.plan.Plan`:
 
-- :meth:`Schedule.after_update`: after every optimizer step (fixed schedules
-  prune at set points of training);
-- :meth:`Schedule.after_epoch`: at the end of an epoch (or of an L-BFGS
-  segment), told whether the loss has plateaued; returns True if it pruned;
-- :attr:`Schedule.needs_validation`: whether it judges steps on held-out data.
+1. **dense**: train until the network has learned, that is until the stopping
+   rule's test (``tol``, ``n_iter_no_change``, on the training loss or, with
+   ``early_stopping``, the held-out score) sees a plateau, or until
+   ``DENSE_SHARE`` of ``max_iter`` has passed, whichever comes first. A
+   network that arrives trained (``warm_start``, :meth:`from_mlp`) skips it;
+2. **rounds**: prune to the next target, train until the network has
+   recovered, and so on. What "recovered" means is the schedule's: the
+   training loss back where it was before the round, or a short plateau
+   (gradual, auto), or the stopping rule's plateau (iterative, lottery, greedy);
+   a round never waits longer than its share of the epochs left, so the last
+   round always leaves ``finetune_iter`` epochs before ``max_iter``;
+3. **fine-tuning**: the stopping rule ends the fit, as in MLPClassifier, at
+   least ``finetune_iter`` epochs after the last round.
 
+A schedule answers the :class:`~skprune._pruning.pruner.Pruner` at each epoch
+end (:meth:`Schedule.after_epoch`), and says how many L-BFGS iterations to run
+before it must be asked again (:meth:`Schedule.iterations_to_next_round`).
 Adding a schedule is adding one class to ``SCHEDULES``.
 """
 
@@ -17,20 +27,22 @@ import math
 
 import numpy as np
 
-# Gradual schedule layout (compressed to fit ``max_iter``): train dense for
-# ``GRADUAL_WARMUP`` intervals, then prune ``pruning_steps`` times, one round per
-# interval, then fine-tune. An interval lasts ``GRADUAL_EPOCHS`` epochs, or
-# ``GRADUAL_MIN_UPDATES`` optimizer updates when an epoch has few batches, so that
-# small data sets get time to recover between rounds. Chosen on the digits and
-# MNIST benchmarks (benchmarks/bench_accuracy.py): starting to prune a
-# well-trained network helps most at high sparsity.
-GRADUAL_EPOCHS = 1.0
-GRADUAL_MIN_UPDATES = 100
-GRADUAL_WARMUP = 10.0
+# The dense phase lasts at most this share of ``max_iter``.
+DENSE_SHARE = 0.5
 
-# Phase schedules (all but gradual) spend up to this share of the training budget
-# on the first, dense phase, and split the rest evenly between later phases.
-DENSE_PHASE_SHARE = 0.5
+# Gradual and auto: a round has recovered once the training loss has won back
+# this share of what the round cost it (the rise from the loss before the round
+# to the loss of the first epoch after it), or has not improved by ``tol`` for
+# ``ROUND_PATIENCE`` epochs.
+RECOVERY_SHARE = 0.5
+ROUND_PATIENCE = 2
+
+# sparsity="auto": a step whose held-out score falls short gets this many more
+# recovery intervals before it is reverted. A step is also judged short when
+# its held-out loss exceeds the reference loss by more than this share (the
+# loss sees damage that a small held-out set's accuracy cannot resolve).
+AUTO_RETRIES = 1
+AUTO_LOSS_RISE = 0.1
 
 # Greedy search: a rejected candidate is retried with half as many weights, this
 # many times, before the layer waits for the next round.
@@ -57,49 +69,22 @@ def geometric_targets(initial, final, n_steps):
     ]
 
 
-def gradual_plan(
-    initial, final, *, n_steps, finetune_iter, max_iter, updates_per_epoch
-):
-    """Rounds of the gradual schedule as ``(epoch, target)`` pairs.
-
-    The layout is a warm-up, then ``n_steps`` rounds one interval apart, then
-    ``finetune_iter`` epochs; when that does not fit in ``max_iter`` epochs every
-    length is scaled down by the same factor, so the schedule always completes
-    within the budget. Targets follow :func:`cubic_target`. ``updates_per_epoch``
-    is None for L-BFGS, whose full-batch iterations need no minimum.
-    """
-    interval = GRADUAL_EPOCHS
-    if updates_per_epoch is not None:
-        interval = max(interval, GRADUAL_MIN_UPDATES / updates_per_epoch)
-    desired = (GRADUAL_WARMUP + n_steps) * interval + finetune_iter
-    scale = min(1.0, max_iter / desired)
-    targets = cubic_targets(initial, final, n_steps)
-    return [
-        ((GRADUAL_WARMUP + k) * interval * scale, t)
-        for k, t in enumerate(targets, start=1)
-    ]
+def dense_cap(max_iter):
+    """The most epochs (iterations) the dense phase may last."""
+    return max(1, math.ceil(DENSE_SHARE * max_iter))
 
 
-def phase_caps(budget, n_phases):
-    """Epoch caps of the training phases that precede each round.
-
-    The first (dense) phase may use ``DENSE_PHASE_SHARE`` of ``budget``; the
-    others share the rest. A phase also ends as soon as the loss stops improving.
-    """
-    budget = max(budget, n_phases)
-    if n_phases <= 1:
-        return [budget]
-    first = max(1, int(budget * DENSE_PHASE_SHARE))
-    rest = max(1, (budget - first) // (n_phases - 1))
-    return [first] + [rest] * (n_phases - 1)
+def rounds_due(rounds_left, epochs_left):
+    """How many rounds to take now so that the others get an epoch each."""
+    return max(1, rounds_left - max(epochs_left, 1) + 1)
 
 
 class Schedule:
-    """Phase schedule: each round ends a training phase.
+    """Base: geometric targets, a round at each plateau of the stopping rule.
 
-    A phase ends when the loss stops improving or the phase's share of
-    ``max_iter`` is spent. Subclasses set the targets (:meth:`targets`), and may
-    rewind after each round (:attr:`rewinds`) or search (:meth:`round`).
+    Subclasses set the targets (:meth:`targets`), what ends a round's
+    recovery (:meth:`recovered`), and may rewind after each round
+    (:attr:`rewinds`) or judge rounds on held-out data (:meth:`round`).
     """
 
     needs_validation = False
@@ -108,34 +93,65 @@ class Schedule:
     def targets(self, initial, final, n_steps):
         return geometric_targets(initial, final, n_steps)
 
-    def lay_out(self, pruner, plan, state, current, max_iter, updates_per_epoch):
+    def lay_out(self, pruner, plan, state, current):
         """Fill ``plan`` with the rounds from sparsity ``current`` on."""
         plan.targets = self.targets(current, pruner.sparsity, pruner.n_steps)
-        plan.positions = None
-        plan.caps = phase_caps(max_iter - pruner.finetune_iter, len(plan.targets))
 
-    def after_update(self, pruner, state):
-        pass
+    # -- timing ----------------------------------------------------------------
+    def recovered(self, pruner, plan, loss, plateau):
+        """Whether the network has recovered from the last round."""
+        return plateau
 
-    def after_epoch(self, pruner, state, plateau, force=False):
+    def cap(self, pruner, plan, state):
+        """Epochs the current phase may still last."""
+        if plan.phase == "dense":
+            limit = dense_cap(pruner.max_iter)
+        else:
+            left = self.epochs_left(pruner, plan, state) + (
+                state.n_iter - plan.phase_start
+            )
+            limit = max(1, left // max(plan.rounds_left, 1))
+        return limit - (state.n_iter - plan.phase_start)
+
+    @staticmethod
+    def epochs_left(pruner, plan, state):
+        """Epochs before the fine-tuning reserve at the end of ``max_iter``.
+
+        The reserve is ``finetune_iter`` epochs, or a quarter of ``max_iter``
+        when that is less: a short budget still trains between rounds.
+        """
+        reserve = min(pruner.finetune_iter, pruner.max_iter // 4)
+        return plan.end - reserve - state.n_iter
+
+    def due(self, pruner, plan, state, loss, plateau):
+        if plan.phase == "dense":
+            return plateau or self.cap(pruner, plan, state) <= 0
+        return self.recovered(pruner, plan, loss, plateau) or (
+            self.cap(pruner, plan, state) <= 0
+        )
+
+    def after_epoch(self, pruner, state, loss, plateau, force=False):
+        """At an epoch end: prune if a round is due; True if the masks changed."""
         plan = pruner.plan
-        spent = state.n_iter - plan.phase_start >= plan.caps[0]
-        if plateau or spent or force:
-            self.round(pruner, state, plan.targets.popleft())
-            plan.caps.popleft()
-            plan.phase_start = state.n_iter
-            return True
-        return False
+        if not (force or self.due(pruner, plan, state, loss, plateau)):
+            return False
+        n = rounds_due(len(plan.targets), self.epochs_left(pruner, plan, state))
+        target = None
+        for _ in range(min(n, len(plan.targets))):
+            target = plan.targets.popleft()
+        self.round(pruner, state, target)
+        pruner.start_phase(state, loss)
+        return True
 
     def round(self, pruner, state, target):
         pruner.apply(state, target, rewind=self.rewinds)
 
     def iterations_to_next_round(self, pruner, state):
-        plan = pruner.plan
-        return plan.caps[0] - (state.n_iter - plan.phase_start)
+        """L-BFGS: iterations before the schedule must be asked again."""
+        return self.cap(pruner, pruner.plan, state)
 
     def finish(self, pruner, state):
-        """Jump to the final target now (the budget ran out before the plan)."""
+        """Jump to the final target now (training ended before the plan)."""
         target = pruner.plan.targets[-1]
         pruner.plan.targets = []
         pruner.apply(state, target, rewind=False)
@@ -146,14 +162,15 @@ class Schedule:
 
 
 class Oneshot(Schedule):
-    """Train, prune once to the target, fine-tune."""
+    """Train until learned, prune once to the target, fine-tune."""
 
     def targets(self, initial, final, n_steps):
         return [final]
 
 
 class Iterative(Schedule):
-    """Han et al. (2015): each round removes the same share of what remains."""
+    """Han et al. (2015): each round removes the same share of what remains,
+    and the network retrains to a plateau in between."""
 
 
 class Lottery(Iterative):
@@ -161,67 +178,119 @@ class Lottery(Iterative):
 
     rewinds = True
 
-    def lay_out(self, pruner, plan, state, current, max_iter, updates_per_epoch):
-        super().lay_out(pruner, plan, state, current, max_iter, updates_per_epoch)
+    def lay_out(self, pruner, plan, state, current):
+        super().lay_out(pruner, plan, state, current)
         if not pruner.stochastic:
             pruner.record_rewind(state)
 
-    def after_epoch(self, pruner, state, plateau, force=False):
+    def after_epoch(self, pruner, state, loss, plateau, force=False):
         if pruner.plan.rewind is None:
             pruner.record_rewind(state)
-        return super().after_epoch(pruner, state, plateau, force)
+        return super().after_epoch(pruner, state, loss, plateau, force)
 
 
 class Gradual(Schedule):
-    """Zhu & Gupta (2017): rounds at set points along a cubic curve."""
+    """Zhu & Gupta (2017): targets along a cubic curve, a round as soon as the
+    last one has recovered."""
 
     def targets(self, initial, final, n_steps):
         return cubic_targets(initial, final, n_steps)
 
-    def lay_out(self, pruner, plan, state, current, max_iter, updates_per_epoch):
-        position = state.t if pruner.stochastic else state.n_iter
-        events = gradual_plan(
-            current,
-            pruner.sparsity,
-            n_steps=pruner.n_steps,
-            finetune_iter=pruner.finetune_iter,
-            max_iter=max_iter,
-            updates_per_epoch=updates_per_epoch,
+    def recovered(self, pruner, plan, loss, plateau):
+        before, first = plan.before_loss, plan.round_first
+        if before is None or first is None:
+            return plan.round_count >= ROUND_PATIENCE
+        return loss <= before + (1.0 - RECOVERY_SHARE) * max(first - before, 0.0) or (
+            plan.round_count >= ROUND_PATIENCE
         )
-        plan.positions = [
-            position + max(1, math.ceil(epoch * pruner.unit - 1e-9))
-            for epoch, _ in events
-        ]
-        plan.targets = [target for _, target in events]
-        plan.caps = phase_caps(max_iter - pruner.finetune_iter, len(plan.targets))
 
-    def after_update(self, pruner, state):
+
+class Auto(Gradual):
+    """``sparsity="auto"``: gradual steps toward a ceiling, each judged on
+    held-out data once it has recovered.
+
+    The held-out score and loss at the end of the dense phase are the
+    reference. After each step's recovery they are measured again: a score
+    within ``pruning_tol`` of the reference and a loss at most
+    ``AUTO_LOSS_RISE`` above it keep the step (a checkpoint of the weights),
+    otherwise it
+    gets ``AUTO_RETRIES`` more recovery intervals and is then reverted to the
+    last checkpoint, which ends the search. Each step is one entry of
+    ``pruning_history_`` (target, sparsity, held-out score, reference, kept).
+    """
+
+    needs_validation = True
+
+    def targets(self, initial, final, n_steps):
+        return geometric_targets(initial, final, n_steps)
+
+    def after_epoch(self, pruner, state, train_loss, plateau, force=False):
         plan = pruner.plan
-        if plan.positions and plan.targets and state.t >= plan.positions[0]:
-            self._run_due(pruner, state, state.t)
-
-    def after_epoch(self, pruner, state, plateau, force=False):
-        plan = pruner.plan
-        position = state.t if pruner.stochastic else state.n_iter
-        if force:
-            position = max(position, plan.positions[0])
-        if position >= plan.positions[0]:
-            self._run_due(pruner, state, position)
-            return True
-        return False
-
-    def iterations_to_next_round(self, pruner, state):
-        return pruner.plan.positions[0] - state.n_iter
+        if not (force or self.due(pruner, plan, state, train_loss, plateau)):
+            return False
+        score = pruner.validation_score(state)
+        loss = pruner.validation_loss(state, state.coefs)
+        if plan.phase in ("dense", "ready"):
+            plan.reference_score, plan.reference_loss = score, loss
+        elif plan.proposed is not None:
+            ok = self.passes(pruner, plan, score, loss)
+            if not ok and plan.retries < AUTO_RETRIES and not force:
+                plan.retries += 1
+                pruner.start_phase(state, plan.before_loss)
+                return False
+            self.judge(pruner, state, score, loss, ok)
+            if not ok:
+                return True
+        pruner.checkpoint(state)
+        if not plan.targets:
+            pruner.end_rounds(state)
+            return False
+        n = rounds_due(len(plan.targets), self.epochs_left(pruner, plan, state))
+        target = None
+        for _ in range(min(n, len(plan.targets))):
+            target = plan.targets.popleft()
+        plan.proposed = target
+        plan.retries = 0
+        pruner.apply(state, target, rewind=False, record=False)
+        pruner.start_phase(state, train_loss)
+        return True
 
     @staticmethod
-    def _run_due(pruner, state, position):
+    def passes(pruner, plan, score, loss):
+        """Within ``pruning_tol`` of the reference score, and the loss close."""
+        return bool(
+            score >= plan.reference_score - pruner.tol
+            and loss <= plan.reference_loss * (1.0 + AUTO_LOSS_RISE)
+        )
+
+    def judge(self, pruner, state, score, loss, ok):
         plan = pruner.plan
-        target = None
-        while plan.targets and plan.positions[0] <= position:
-            plan.positions.popleft()
-            target = plan.targets.popleft()
-        if target is not None:
-            pruner.apply(state, target, rewind=False)
+        pruner.record(
+            state,
+            plan.proposed,
+            accepted=ok,
+            validation_score=float(score),
+            reference_score=float(plan.reference_score),
+            validation_loss=float(loss),
+            reference_loss=float(plan.reference_loss),
+        )
+        plan.proposed = None
+        if not ok:
+            pruner.revert(state)
+            plan.targets = []
+            pruner.end_rounds(state)
+
+    def finish(self, pruner, state):
+        """Training ended mid-search: judge the step under way, keep what passed."""
+        plan = pruner.plan
+        plan.targets = []
+        if plan.proposed is not None and pruner.validation_data is not None:
+            score = pruner.validation_score(state)
+            loss = pruner.validation_loss(state, state.coefs)
+            self.judge(
+                pruner, state, score, loss, self.passes(pruner, plan, score, loss)
+            )
+        plan.proposed = None
 
 
 class Greedy(Iterative):
@@ -236,12 +305,13 @@ class Greedy(Iterative):
 
     needs_validation = True
 
-    def lay_out(self, pruner, plan, state, current, max_iter, updates_per_epoch):
-        super().lay_out(pruner, plan, state, current, max_iter, updates_per_epoch)
+    def lay_out(self, pruner, plan, state, current):
+        super().lay_out(pruner, plan, state, current)
         plan.ladder = list(plan.targets)
 
     def finish(self, pruner, state):
-        pass  # a search that did not end keeps what it accepted
+        plan = pruner.plan
+        plan.targets = []  # a search that did not end keeps what it accepted
 
     def round(self, pruner, state, level):
         plan = pruner.plan
@@ -260,20 +330,16 @@ class Greedy(Iterative):
         pruned = granularity.pruned(state)
         compute = granularity.compute(state)
         budget = int(round(pruner.sparsity * sum(sizes))) - sum(pruned)
-        # The most a layer may lose: its share under the layer scope (the output
-        # layer at OUTPUT_LAYER_RATE), its floor under the global scope.
-        rates = granularity.rates(state)
         caps = granularity.caps(state)
         accepted_any = False
         for i in np.argsort(compute, kind="stable")[::-1]:
             # Each layer climbs to the next rung above where it stands.
             rung = next(
-                (r for r in plan.ladder if r * rates[i] * sizes[i] > pruned[i] + 0.5),
-                None,
+                (r for r in plan.ladder if r * sizes[i] > pruned[i] + 0.5), None
             )
             if rung is None:
                 continue
-            want = min(int(round(rung * rates[i] * sizes[i])), caps[i])
+            want = min(int(round(rung * sizes[i])), caps[i])
             n_more = min(want - pruned[i], budget)
             for _ in range(GREEDY_BACKOFF + 1):
                 if n_more <= 0:
@@ -287,7 +353,7 @@ class Greedy(Iterative):
                 trial_loss = loss(state, trial)
                 ok = bool(trial_loss <= reference + pruner.tol)
                 if ok:
-                    state.set_masks(candidate)
+                    pruner.set_masks(state, candidate)
                     pruned, budget = counts, budget - n_more
                     accepted_any = True
                 pruner.record(
@@ -304,7 +370,7 @@ class Greedy(Iterative):
                 n_more //= 2
         if not accepted_any or budget <= 0:
             plan.targets = []
-            plan.finetune_until = state.n_iter + pruner.finetune_iter
+            pruner.end_rounds(state)
 
 
 SCHEDULES = {
