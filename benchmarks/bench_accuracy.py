@@ -124,7 +124,7 @@ def run_digits(args):
                 )
             )
     if not args.skip_auto:
-        configs.append(("magnitude / greedy / auto", "auto", {}))
+        configs.append(("magnitude / auto (default)", "auto", {}))
     extra = json.loads(args.params) if args.params else {}
     for name, sparsity, params in configs:
         if extra:
@@ -447,6 +447,22 @@ def table(results, error=False):
     return markdown_table(header, rows)
 
 
+def sparsity_check(results, tolerance=0.005):
+    """One line: does ``sparsity_`` equal the requested sparsity in every fit?"""
+    worst, where = 0.0, None
+    for r in results:
+        if r["sparsity"] in ("auto", 0.0):
+            continue
+        gaps = np.abs(np.array(r["achieved"]) - r["sparsity"])
+        if gaps.max() > worst:
+            worst, where = float(gaps.max()), f"{r['model']} @ {r['sparsity']}"
+    verdict = "yes" if worst <= tolerance else "**no**"
+    return (
+        f"sparsity_ within {tolerance} of the requested sparsity in every fit: "
+        f"{verdict} (largest gap {worst:.4f}{', ' + where if where else ''})"
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="data", required=True)
@@ -460,7 +476,7 @@ def main(argv=None):
     digits.add_argument(
         "--scopes",
         nargs="+",
-        default=["global"],
+        default=["erk", "global"],
         help="extra magnitude/gradual rows with these scopes",
     )
     digits.add_argument("--neuron-sparsities", type=float, nargs="*", default=[0.5])
@@ -518,6 +534,8 @@ def main(argv=None):
     print(f"command: python benchmarks/bench_accuracy.py {' '.join(sys.argv[1:])}")
     print(f"wall time: {elapsed:.0f} s\n")
     print(table(results, error=args.data == "mnist"))
+    print()
+    print(sparsity_check(results))
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"args": vars(args), "results": results}, f, indent=1)

@@ -503,8 +503,11 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         ``params``, except ``hidden_layer_sizes`` and ``activation``, which are
         the network's), ``warm_start=True`` and ``mlp``'s weights, and predicts as
         ``mlp`` does (up to the compute ``dtype``). Calling ``fit`` then prunes
-        the trained network along the schedule, from its current weights, and
-        fine-tunes it within ``max_iter`` epochs. Optimizer moments start afresh.
+        the trained network from its current weights, its first round at once
+        (the network has learned), and fine-tunes it within ``max_iter`` epochs:
+        unless ``params`` set it, 30 % of the epochs ``mlp`` trained
+        (``FROM_MLP_SHARE``; at least ``FROM_MLP_MIN_ITER``). Optimizer moments
+        start afresh.
 
         Parameters
         ----------
@@ -558,7 +561,7 @@ def _from_mlp(cls, mlp, params):
     if "max_iter" not in params and getattr(mlp, "n_iter_", 0):
         # Pruning a trained network takes a fraction of its training.
         settings["max_iter"] = max(
-            FROM_MLP_MIN_ITER, math.ceil(FROM_MLP_SHARE * mlp.n_iter_)
+            FROM_MLP_MIN_ITER, math.floor(FROM_MLP_SHARE * mlp.n_iter_)
         )
     settings.update(params)
     settings["warm_start"] = True

@@ -77,8 +77,10 @@ class PrunedMLPClassifier(ClassifierMixin, BasePrunedMLP):
     >>> clf = PrunedMLPClassifier(sparsity=0.8, solver="lbfgs", random_state=0)
     >>> clf.fit(X, y).score(X, y) > 0.9
     True
-    >>> clf.layer_sparsity_  # the output layer is pruned at half the rate
-    array([0.8, 0.4])
+    >>> clf.sparsity_  # the fraction of all weights removed
+    0.8
+    >>> clf.layer_sparsity_  # pruning_scope="layer": the same in every layer
+    array([0.8, 0.8])
     >>> clf.sparse_coefs_[0].nnz <= 80  # 80 kept, fewer if units were removed
     True
     """
@@ -303,8 +305,10 @@ class PrunedMLPClassifier(ClassifierMixin, BasePrunedMLP):
         estimator : PrunedMLPClassifier
             Fitted (dense), with ``warm_start=True``, predicting as ``mlp`` does
             (up to the compute ``dtype``): its next ``fit`` prunes the trained
-            network along the schedule and fine-tunes it within ``max_iter``
-            epochs. Optimizer moments start afresh.
+            network at once (it has learned) and fine-tunes it within
+            ``max_iter`` epochs; unless ``max_iter`` is given, that is 30 % of
+            the epochs ``mlp`` trained (at least 10). Optimizer moments start
+            afresh.
 
         Examples
         --------
@@ -319,7 +323,7 @@ class PrunedMLPClassifier(ClassifierMixin, BasePrunedMLP):
         >>> clf.sparsity_
         0.0
         >>> clf.fit(X, y).layer_sparsity_
-        array([0.8, 0.4])
+        array([0.8, 0.8])
         """
         return super().from_mlp(mlp, **params)
 

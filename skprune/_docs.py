@@ -93,14 +93,16 @@ MLP_PARAMETERS = """\
 """
 
 PRUNING_PARAMETERS = """\
-    sparsity : float in [0, 1) or 'auto', default=0.9
-        Target fraction of weights removed. ``0`` trains a dense network. With
-        ``pruning_scope='layer'`` every hidden layer reaches it and the output
-        layer is pruned at half the rate; with ``'global'`` it is the share over
-        all weights; with ``granularity='neuron'`` it is the share of hidden
-        units removed. ``'auto'`` runs the greedy search with no fixed target:
-        the sparsest model whose held-out loss stays within ``pruning_tol`` of
-        the dense one.
+    sparsity : float in [0, 1) or 'auto', default='auto'
+        Fraction of all weights removed; ``0`` trains a dense network.
+        ``'auto'`` searches for the sparsest network that keeps the held-out
+        score: it holds out ``validation_fraction`` of the data, prunes in
+        ``pruning_steps`` gradual steps toward 0.99 of the weights, keeps a
+        step only while the held-out score stays within ``pruning_tol`` of the
+        dense network's (and its held-out loss within 10 %), reverts the first
+        step that does not, and fine-tunes on all the data. With
+        ``partial_fit``, or with too few samples to hold any out, ``'auto'``
+        prunes gradually to 0.5 instead.
 
     pruning : {'magnitude', 'random', 'taylor', 'obd'}, default='magnitude'
         Saliency criterion that ranks weights: ``'magnitude'`` keeps the largest
@@ -110,47 +112,55 @@ PRUNING_PARAMETERS = """\
         with ``h`` the empirical Fisher diagonal (LeCun et al. 1990). The last
         two gather statistics on up to 2048 training samples at each round.
 
-    pruning_scope : {'layer', 'global'}, default='layer'
-        ``'layer'`` reaches ``sparsity`` in every hidden layer (the output layer
-        at half the rate); ``'global'`` ranks all weights together; each layer
-        keeps at least as many weights as it has output units, and the best
-        weights along one path into every output unit are always kept, so no
-        output is cut off from the inputs.
+    pruning_scope : {'layer', 'erk', 'global'}, default='layer'
+        How the budget ``sparsity * n_weights`` is spread over the layers.
+        ``'layer'``: the same sparsity in every layer. ``'erk'``
+        (Erdős–Rényi-Kernel): a layer keeps weights in proportion to
+        ``n_in + n_out``, so small and narrow layers stay denser.
+        ``'global'``: all weights ranked together; each layer keeps at least
+        as many weights as it has output units, and the best weights along one
+        path into every output unit are always kept. A layer that cannot go
+        lower passes its share to the others; a target no allocation can reach
+        warns and is pruned as far as possible.
 
     granularity : {'weight', 'neuron'}, default='weight'
         ``'weight'`` removes single connections; ``'neuron'`` removes whole
         hidden units (scored by ``||w_in|| * ||w_out||`` for magnitude, by the
-        criterion summed over the unit's weights otherwise), which shrinks the
-        stored matrices: see ``hidden_layer_sizes_``.
+        criterion summed over the unit's weights otherwise), as many as remove
+        ``sparsity`` of the weights, which shrinks the stored matrices: see
+        ``hidden_layer_sizes_``.
 
     pruning_schedule : {'gradual', 'iterative', 'oneshot', 'lottery', 'greedy'}, \
             default='gradual'
-        When to prune. ``'gradual'``: during training, along the cubic schedule
-        of Zhu & Gupta (2017), then fine-tune. ``'oneshot'``: train, prune once,
-        fine-tune. ``'iterative'`` (Han et al. 2015): ``pruning_steps`` rounds,
-        each removing the same share of the remaining weights, with retraining
-        in between. ``'lottery'`` (Frankle & Carbin 2019): as iterative, but
-        the surviving weights are rewound to their values after the first epoch
-        (at the start of the fit for ``'lbfgs'``) at each round. ``'greedy'``:
-        a layer-wise search on held-out data (see ``pruning_tol``). Phase
-        schedules (all but gradual) train until the loss stops improving or the
-        phase's share of ``max_iter`` is spent.
+        Which targets, and when. Every schedule trains densely until the
+        network has learned (the stopping rule sees a plateau, or half of
+        ``max_iter`` has passed), prunes at a pace set by its recovery, and
+        ends by the stopping rule after the last round; ``max_iter`` is a cap.
+        ``'gradual'``: targets along the cubic of Zhu & Gupta (2017), a round
+        as soon as the last one has recovered half of what it cost.
+        ``'oneshot'``: prune once, fine-tune. ``'iterative'`` (Han et al.
+        2015): ``pruning_steps`` rounds, each removing the same share of the
+        remaining weights, retraining to a plateau in between. ``'lottery'``
+        (Frankle & Carbin 2019): as iterative, but the surviving weights are
+        rewound to their values after the first epoch (at the start of the fit
+        for ``'lbfgs'``) at each round. ``'greedy'``: a layer-wise search on
+        held-out data (see ``pruning_tol``).
 
     pruning_steps : int, default=10
-        Number of pruning rounds.
+        Number of pruning rounds (``sparsity='auto'``: steps to its ceiling).
 
     finetune_iter : int, default=10
         Epochs of training after the last pruning round, before the stopping
-        rule (``tol``, ``n_iter_no_change``) may end training. The gradual
-        schedule shortens them in proportion with the rest of its layout when
-        that does not fit in ``max_iter``.
+        rule (``tol``, ``n_iter_no_change``) may end training; rounds leave
+        them (or a quarter of ``max_iter``, if less) before ``max_iter``.
 
     pruning_tol : float, default=0.01
-        Greedy search and ``sparsity='auto'``: largest accepted rise of the
-        held-out loss (log-loss, or the regression loss) over its value before
-        the first round. Each round tries to prune more of each layer in turn,
-        largest first, and keeps a step only within this tolerance; the search
-        stops when a round keeps nothing or the target is met.
+        ``sparsity='auto'``: largest accepted fall of the held-out score
+        (accuracy, or R²) below the dense network's. ``'greedy'``: largest
+        accepted rise of the held-out loss (log-loss, or the regression loss)
+        over its value before the first round; each round tries to prune more
+        of each layer in turn, largest first, and keeps a step only within
+        this tolerance.
 
 """
 
@@ -197,19 +207,22 @@ FITTED_ATTRIBUTES = """\
         The bias vector of each layer (read-only); assign a list to replace it.
 
     sparsity_ : float
-        Achieved fraction of zero weights over all layers.
+        Fraction of all weights of the dense network that pruning removed:
+        ``sparsity`` up to rounding (or what ``'auto'`` found). The stored
+        matrices may hold a few weights fewer, those of units left dead.
 
     layer_sparsity_ : ndarray of shape (n_layers - 1,)
-        Achieved fraction of zero weights in each layer.
+        The same, per layer: the allocation chosen by ``pruning_scope``.
 
     hidden_layer_sizes_ : tuple of int
         Hidden layer sizes of the stored network.
 
     pruning_history_ : list of dict
-        One record per pruning round (greedy: per candidate tried, with the
-        search round in ``round``): ``round``, ``iteration``, ``t``, ``target``,
-        ``sparsity``, ``layer_sparsity``, ``loss``, ``validation_score``,
-        ``accepted``.
+        One record per pruning round (``'auto'``: per step proposed, with its
+        held-out ``validation_score``, ``reference_score`` and whether it was
+        kept; greedy: per candidate tried, with the search round in
+        ``round``): ``round``, ``iteration``, ``t``, ``target``, ``sparsity``,
+        ``layer_sparsity``, ``loss``, ``validation_score``, ``accepted``.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.

@@ -58,8 +58,8 @@ class PrunedMLPRegressor(RegressorMixin, BasePrunedMLP):
     >>> reg = PrunedMLPRegressor(sparsity=0.8, solver="lbfgs", random_state=0)
     >>> reg.fit(X, y / 100).score(X, y / 100) > 0.5
     True
-    >>> reg.layer_sparsity_  # the output layer is pruned at half the rate
-    array([0.8, 0.4])
+    >>> reg.sparsity_, reg.layer_sparsity_  # of all weights, and per layer
+    (0.8, array([0.8, 0.8]))
     """
 
     _parameter_constraints: dict = {
@@ -193,8 +193,10 @@ class PrunedMLPRegressor(RegressorMixin, BasePrunedMLP):
         estimator : PrunedMLPRegressor
             Fitted (dense), with ``warm_start=True``, predicting as ``mlp`` does
             (up to the compute ``dtype``): its next ``fit`` prunes the trained
-            network along the schedule and fine-tunes it within ``max_iter``
-            epochs. Optimizer moments start afresh.
+            network at once (it has learned) and fine-tunes it within
+            ``max_iter`` epochs; unless ``max_iter`` is given, that is 30 % of
+            the epochs ``mlp`` trained (at least 10). Optimizer moments start
+            afresh.
 
         Examples
         --------
@@ -207,7 +209,7 @@ class PrunedMLPRegressor(RegressorMixin, BasePrunedMLP):
         >>> reg.sparsity_
         0.0
         >>> reg.fit(X, y).layer_sparsity_
-        array([0.8, 0.4])
+        array([0.8, 0.8])
         """
         return super().from_mlp(mlp, **params)
 

@@ -367,6 +367,14 @@ def run_lbfgs(trainer, X, Y, sample_weight, *, pruner):
         )
         if pruner.pending and not spent:
             pruner.after_segment(state, result.status == 0)
+            if trainer.use_full_data and trainer.full_data is not None:
+                X, Y, sample_weight = trainer.full_data
+                trainer.full_data = None
+                n_samples = X.shape[0]
+                common["sample_weight"] = sample_weight
+                common["denom"] = n_samples * _weight_denominators(
+                    sample_weight, n_samples
+                )
             continue
         break
     # The whole call's iterations, in MLPClassifier's words.
