@@ -27,6 +27,7 @@ from ._optim import (
     DivergenceError,
     HeldOutScore,
     LoopSettings,
+    Progress,
     Reporter,
     SklearnCallbacks,
     StoppingRule,
@@ -330,7 +331,10 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
 
     def _make_pruner(self, rng, incremental, n_samples):
         sparsity, schedule = self.sparsity, self.pruning_schedule
-        if sparsity == "auto" and (incremental or not self._can_hold_out(n_samples)):
+        if sparsity == "auto" and incremental and self._searched():
+            # The search of an earlier fit chose the sparsity: keep it.
+            sparsity = 0.0
+        elif sparsity == "auto" and (incremental or not self._can_hold_out(n_samples)):
             # No held-out data to judge steps on: prune gradually to the
             # stand-in target (partial_fit, or too few samples to spare any).
             if not incremental:
@@ -360,6 +364,11 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
                 "or another pruning_schedule."
             )
         return pruner
+
+    def _searched(self):
+        """Whether the fitted network's sparsity was chosen by an auto search."""
+        history = self.__dict__.get("pruning_history_") or []
+        return any("reference_score" in record for record in history)
 
     def _can_hold_out(self, n_samples):
         """Whether ``validation_fraction`` of ``n_samples`` makes a held-out set
@@ -399,11 +408,13 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         ``full`` is the call's whole training data: ``sparsity='auto'`` without
         early stopping fine-tunes on it once its search has ended.
         """
-        reporter = Reporter(self.verbose, progress=pruner.progress if incr else None)
+        reporter = Reporter(self.verbose)
         early_stopping = self.solver in STOCHASTIC_SOLVERS and self.early_stopping
         callbacks = [reporter, pruner]
         if early_stopping:
             callbacks.insert(0, HeldOutScore(self._validation_scorer(*validation_data)))
+        if incr:
+            callbacks.append(Progress(reporter, pruner.progress))
         if self.solver in STOCHASTIC_SOLVERS:
             callbacks.append(StoppingRule(reporter, incr))
         X_all, y, first_pass = data  # the call's data, for scikit-learn's callbacks

@@ -95,7 +95,7 @@ class PrunedMLPRegressor(RegressorMixin, BasePrunedMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
-        sparsity="auto",
+        sparsity=0.3,
         pruning="magnitude",
         pruning_scope="layer",
         granularity="weight",
@@ -112,8 +112,9 @@ class PrunedMLPRegressor(RegressorMixin, BasePrunedMLP):
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single epoch over the given data.
 
-        The pruning schedule counts samples seen (``t_``); one epoch of the
-        schedule is the number of samples in the first call.
+        Each call is one epoch of the pruning schedule. ``sparsity='auto'``
+        has no held-out data here and prunes gradually to 0.5; after a
+        ``fit`` whose search chose the sparsity, calls prune no further.
 
         Parameters
         ----------

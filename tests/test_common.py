@@ -11,13 +11,15 @@ from sklearn.utils.estimator_checks import (
 from skprune import PrunedMLPClassifier, PrunedMLPRegressor
 
 ESTIMATORS = [
-    PrunedMLPClassifier(),
+    PrunedMLPClassifier(),  # sparsity="auto"
+    PrunedMLPClassifier(sparsity=0.9),  # a fixed target
     PrunedMLPClassifier(sparsity=0),
     PrunedMLPClassifier(solver="sgd"),
     PrunedMLPClassifier(solver="lbfgs"),
     PrunedMLPClassifier(dtype="float64"),
     PrunedMLPClassifier(solver="lbfgs", dtype="float64"),
     PrunedMLPRegressor(),
+    PrunedMLPRegressor(sparsity=0.9),
     PrunedMLPRegressor(sparsity=0),
     PrunedMLPRegressor(solver="sgd", granularity="neuron", sparsity=0.5),
     PrunedMLPRegressor(solver="lbfgs", dtype="float64"),

@@ -135,7 +135,10 @@ def test_sparse_input_trains_like_dense(iris):
 def test_integer_weights_equal_repeated_samples(iris, solver, dtype, rtol):
     X, y = iris
     sw = np.random.RandomState(0).randint(0, 3, size=len(X))
-    params = dict(solver=solver, max_iter=30, random_state=0, dtype=dtype)
+    # A fixed target: sparsity="auto" holds rows out, and the held-out rows of
+    # repeated samples are not those of weighted ones.
+    params = dict(solver=solver, sparsity=0.9, max_iter=30, random_state=0)
+    params["dtype"] = dtype
     weighted = PrunedMLPClassifier(batch_size=len(X), **params)
     weighted.fit(X, y, sample_weight=sw)
     repeated = PrunedMLPClassifier(batch_size=int(sw.sum()), **params)
@@ -215,9 +218,9 @@ def test_sample_weight_not_modified(iris):
 
 # ---------------------------------------------------------- incremental / warm
 def test_partial_fit_requires_classes_then_learns(digits_split):
-    # The schedule spans max_iter calls' worth of samples (the first call's size).
+    # The schedule spans max_iter calls (each call is one epoch of it).
     X_train, X_test, y_train, y_test = digits_split
-    clf = PrunedMLPClassifier(max_iter=100, random_state=0)
+    clf = PrunedMLPClassifier(sparsity=0.9, max_iter=100, random_state=0)
     with pytest.raises(ValueError, match="classes must be passed"):
         clf.partial_fit(X_train[:100], y_train[:100])
     classes = np.unique(y_train)
@@ -226,7 +229,7 @@ def test_partial_fit_requires_classes_then_learns(digits_split):
             clf.partial_fit(X_train[chunk], y_train[chunk], classes=classes)
     assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 120
     assert clf.score(X_test, y_test) > 0.9
-    assert clf.sparsity_ == pytest.approx(expected_sparsity(clf, 0.9), abs=0.01)
+    assert clf.sparsity_ == expected_sparsity(clf, 0.9)
 
 
 def test_partial_fit_rejects_unknown_classes(iris):
@@ -267,15 +270,18 @@ def test_warm_start_continues_and_checks_classes(iris):
 
 def test_early_stopping_restores_best_pruned_weights(digits_split):
     X_train, _, y_train, _ = digits_split
-    clf = PrunedMLPClassifier(early_stopping=True, max_iter=80, random_state=0)
+    clf = PrunedMLPClassifier(
+        sparsity=0.9, early_stopping=True, max_iter=80, random_state=0
+    )
     clf.fit(X_train, y_train)
     assert clf.best_loss_ is None
     assert len(clf.validation_scores_) == clf.n_iter_
-    # The last round happened during epoch number ``iteration + 1``.
+    # The last round came at the end of epoch ``iteration``: the pruned network
+    # is scored from the next epoch on (validation_scores_[iteration]).
     last_round = clf.pruning_history_[-1]["iteration"]
     after = clf.validation_scores_[last_round:]
     assert clf.best_validation_score_ == max(after)
-    assert clf.sparsity_ == pytest.approx(expected_sparsity(clf, 0.9), abs=0.01)
+    assert clf.sparsity_ == expected_sparsity(clf, 0.9)
     with pytest.raises(ValueError, match="partial_fit does not support"):
         clf.partial_fit(X_train, y_train)
 
@@ -286,21 +292,45 @@ def test_verbose_prints_mlpclassifier_lines_and_pruning_rounds(iris):
     out = io.StringIO()
     with redirect_stdout(out):
         clf = PrunedMLPClassifier(
-            max_iter=4, batch_size=5, verbose=True, pruning_steps=2
+            max_iter=6,
+            batch_size=5,
+            verbose=True,
+            sparsity=0.5,
+            pruning_steps=2,
+            random_state=0,
         ).fit(X, y)
     lines = out.getvalue().splitlines()
     iterations = [line for line in lines if line.startswith("Iteration")]
-    assert len(iterations) == 4
+    assert len(iterations) == clf.n_iter_ == 6
     pattern = r"Iteration \d+, loss = \d+\.\d{8}"
     assert all(re.fullmatch(pattern, line) for line in iterations)
-    assert sum(line.startswith("Pruning round") for line in lines) == 2
-    assert len(clf.pruning_history_) == 2
+    rounds = [i for i, line in enumerate(lines) if line.startswith("Pruning round")]
+    assert len(rounds) == len(clf.pruning_history_) == 2
+    # Each round at the end of an epoch: printed after that epoch's line.
+    for i, record in zip(rounds, clf.pruning_history_):
+        assert lines[i - 1].startswith("Iteration %d," % record["iteration"])
+    # partial_fit also says where the schedule stands after each call.
+    out = io.StringIO()
+    with redirect_stdout(out):
+        for _ in range(2):
+            clf.partial_fit(X, y)
+    progress = [
+        line for line in out.getvalue().splitlines() if line.startswith("Pruning:")
+    ]
+    assert len(progress) == 2 and "target 0.500" in progress[0]
 
 
 def test_convergence_warning_wording(iris):
     X, y = iris
     with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\) reached"):
-        PrunedMLPClassifier(max_iter=3).fit(X, y)
+        PrunedMLPClassifier(sparsity=0.9, max_iter=3).fit(X, y)
+
+
+def test_convergence_warning_when_auto_runs_out_of_epochs(iris):
+    X, y = iris
+    clf = PrunedMLPClassifier(sparsity="auto", max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\) reached"):
+        clf.fit(X, y)
 
 
 def test_converged_fit_stops_early_without_warning(iris):
@@ -364,11 +394,30 @@ def test_out_of_range_parameters(iris, params, message):
         PrunedMLPClassifier(**params).fit(X, y)
 
 
-def test_sparsity_that_empties_a_layer_is_refused(iris):
+@pytest.mark.parametrize(
+    "scope, floors",
+    # The output layer keeps a weight per output; hidden layers one weight
+    # ('layer'), or one per output unit ('global', which keeps every output fed).
+    [("layer", [1, 3]), ("global", [2, 3])],
+)
+def test_sparsity_beyond_the_floors_warns_and_prunes_that_far(iris, scope, floors):
     X, y = iris
-    clf = PrunedMLPClassifier(hidden_layer_sizes=(2,), sparsity=0.95)
-    with pytest.raises(ValueError, match="would remove every weight of layer 0"):
+    clf = PrunedMLPClassifier(
+        hidden_layer_sizes=(2,),
+        sparsity=0.95,
+        pruning_scope=scope,
+        max_iter=20,
+        random_state=0,
+    )
+    with pytest.warns(UserWarning, match="sparsity=0.95 cannot be reached"):
         clf.fit(X, y)
+    # No layer is emptied: each keeps its floor, and no more.
+    np.testing.assert_allclose(clf.layer_sparsity_, [1 - floors[0] / 8, 1 - 3 / 6])
+    assert clf.sparsity_ == pytest.approx(1 - sum(floors) / 14)
+    assert all(1 <= c.nnz <= f for c, f in zip(clf.sparse_coefs_, floors))
+    if scope == "global":
+        assert [c.nnz for c in clf.sparse_coefs_] == floors
+    assert np.isfinite(clf.predict_proba(X)).all()
 
 
 def test_predict_before_fit():
@@ -380,7 +429,7 @@ def test_predict_before_fit():
 @pytest.mark.parametrize("to", [np.asarray, sp.csr_matrix])
 def test_input_beyond_float32_range_gets_a_clear_error_in_predict(iris, to):
     X, y = iris
-    clf = PrunedMLPClassifier(max_iter=20, random_state=0).fit(X, y)
+    clf = PrunedMLPClassifier(max_iter=20, sparsity=0.5, random_state=0).fit(X, y)
     huge = to(X[:3] * 1e39)  # finite in float64, beyond float32's range
     with pytest.raises(ValueError, match="too large for this model's float32"):
         clf.predict(huge)
@@ -506,7 +555,8 @@ def test_best_scores_follow_the_last_calls_stopping_rule(iris):
 
 def test_partial_fit_after_unpickling_continues(digits_split):
     X_train, X_test, y_train, y_test = digits_split
-    clf = PrunedMLPClassifier(max_iter=20, random_state=0).fit(X_train, y_train)
+    clf = PrunedMLPClassifier(sparsity=0.9, max_iter=20, random_state=0)
+    clf.fit(X_train, y_train)
     restored = pickle.loads(pickle.dumps(clf))
     masks = [c.toarray() != 0 for c in restored.sparse_coefs_]
     for _ in range(3):
@@ -552,12 +602,15 @@ def test_unfinished_partial_fit_schedule_survives_pickling(digits_split):
         pruning_schedule="iterative",
         pruning_steps=3,
         sparsity=0.8,
-        max_iter=6,
+        max_iter=12,
         random_state=0,
     )
     straight = PrunedMLPClassifier(**params)
     straight.partial_fit(X_train, y_train, classes=np.arange(10))
-    straight.partial_fit(X_train, y_train)
+    # Dense for half of max_iter calls (the loss keeps improving), then a round
+    # per call or so: after 7 calls, the schedule is under way.
+    for _ in range(6):
+        straight.partial_fit(X_train, y_train)
     resumed = pickle.loads(pickle.dumps(straight))
     assert 0 < len(straight.pruning_history_) < 3  # mid-schedule
     for _ in range(10):

@@ -70,7 +70,9 @@ def test_graph_holds_only_the_compacted_matrices():
     )
     used = int(np.count_nonzero(np.abs(clf.coefs_[0]).sum(axis=1)))
     h1, h2 = clf.hidden_layer_sizes_
-    assert (h1, h2) == (30, 15)
+    # Half of all the weights removed as whole units: fewer units, but more
+    # than half of them (a unit takes its incoming and outgoing weights).
+    assert 30 < h1 < 60 and 15 < h2 < 30
     assert matrices == sorted([(used, h1), (h1, h2), (h2, 10)])
 
 

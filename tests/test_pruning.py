@@ -10,7 +10,7 @@ from _expected import expected_layer_sparsity, expected_sparsity
 from skprune import PrunedMLPClassifier
 from skprune._core import init_params, predict_proba_dense
 from skprune._optim import SGD, Adam
-from skprune._pruning import compute_masks, cubic_target, gradual_plan
+from skprune._pruning import compute_masks, cubic_target
 from skprune._sparse import InferenceNetwork, mask_from_csr, to_csr
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -34,7 +34,7 @@ def test_each_layer_reaches_the_target(digits, sparsity, solver):
         (40, 20), sparsity=sparsity, solver=solver, max_iter=15, random_state=0
     ).fit(X, y)
     sizes = [64 * 40, 40 * 20, 20 * 10]
-    targets = expected_layer_sparsity(clf, sparsity)  # output layer at its rate
+    targets = expected_layer_sparsity(clf, sparsity)  # the same in every layer
     for size, achieved, target, csr in zip(
         sizes, clf.layer_sparsity_, targets, clf.sparse_coefs_
     ):
@@ -196,23 +196,11 @@ def test_cubic_target_follows_zhu_and_gupta(n_steps):
     assert cubic_target(n_steps, n_steps, s_i, s_f) == pytest.approx(s_f)
 
 
-def test_gradual_plan_fits_the_budget_and_leaves_time_to_finetune():
-    plan = gradual_plan(
-        0.0, 0.9, n_steps=10, finetune_iter=10, max_iter=200, updates_per_epoch=100
-    )
-    epochs = [e for e, _ in plan]
-    assert epochs == sorted(epochs) and len(plan) == 10
-    assert epochs[-1] <= 200 - 10
-    assert plan[-1][1] == pytest.approx(0.9)
-    tight = gradual_plan(
-        0.0, 0.9, n_steps=10, finetune_iter=10, max_iter=5, updates_per_epoch=100
-    )
-    assert tight[-1][0] < 5
-
-
 def test_rounds_are_recorded(digits):
     X, y = digits
-    clf = PrunedMLPClassifier(pruning_steps=4, max_iter=40, random_state=0)
+    clf = PrunedMLPClassifier(
+        sparsity=0.9, pruning_steps=4, max_iter=40, random_state=0
+    )
     clf.fit(X, y)
     history = clf.pruning_history_
     assert [r["round"] for r in history] == [1, 2, 3, 4]
@@ -320,7 +308,7 @@ def test_every_criterion_and_scope_reaches_the_target(digits, criterion, scope):
         sparsity=0.9,
         pruning=criterion,
         pruning_scope=scope,
-        max_iter=12,
+        max_iter=20,
         random_state=0,
     )
     clf.fit(X, y)
@@ -367,8 +355,15 @@ def test_global_scope_prunes_layers_unevenly_but_never_cuts_one(digits):
         reached = (reached.astype(float) @ (coef.toarray() != 0)) > 0
     assert reached.all()
     assert clf.feature_importances_.sum() > 0
-    with pytest.raises(ValueError, match="too high for pruning_scope='global'"):
-        PrunedMLPClassifier((4,), sparsity=0.99, pruning_scope="global").fit(X, y)
+    # Beyond the floors: a warning, and the network pruned as far as they allow.
+    tiny = PrunedMLPClassifier(
+        (4,), sparsity=0.99, pruning_scope="global", max_iter=15, random_state=0
+    )
+    with pytest.warns(UserWarning, match="cannot be reached"):
+        tiny.fit(X, y)
+    assert [c.nnz for c in tiny.sparse_coefs_] == [4, 10]
+    assert tiny.sparsity_ == pytest.approx(1 - 14 / (64 * 4 + 4 * 10))
+    assert np.isfinite(tiny.predict_proba(X)).all()
 
 
 # ------------------------------------------------------ neurons
@@ -385,10 +380,15 @@ def test_neuron_pruning_shrinks_the_stored_network(digits, scope):
         random_state=0,
     )
     clf.fit(X, y)
-    if scope == "layer":
-        assert clf.hidden_layer_sizes_ == (20, 10)
-    else:
-        assert sum(clf.hidden_layer_sizes_) == 30
+    h1, h2 = clf.hidden_layer_sizes_
+    # Half of all the weights go: since a unit takes its incoming and outgoing
+    # weights with it, that is far fewer than half of the units.
+    kept = 64 * h1 + h1 * h2 + h2 * 10
+    assert abs(kept - 0.5 * 3560) <= 64 + h2  # within one unit's weights
+    assert clf.sparsity_ == pytest.approx(1 - kept / 3560)
+    assert 0.5 * 60 < h1 + h2 < 60
+    if scope == "layer":  # the same share of units in every hidden layer
+        assert abs((40 - h1) / 40 - (20 - h2) / 20) <= 1 / 20
     assert [c.shape for c in clf.sparse_coefs_] == [
         (64, clf.hidden_layer_sizes_[0]),
         clf.hidden_layer_sizes_,
@@ -435,7 +435,7 @@ def test_phase_schedules_run_their_rounds(digits, schedule, n_rounds):
         pruning_schedule=schedule,
         pruning_steps=4,
         learning_rate_init=0.01,
-        max_iter=40,
+        max_iter=60,
         random_state=0,
     )
     clf.fit(X, y)
@@ -469,24 +469,17 @@ def test_lottery_rewinds_survivors_to_the_recorded_weights():
         rng=rng,
     )
     X, Y = rng.normal(size=(8, 6)), np.eye(3)[rng.randint(3, size=8)]
-    pruner.start(
-        state,
-        epoch_samples=8,
-        updates_per_epoch=1,
-        max_iter=10,
-        stochastic=True,
-        train_data=(X, Y, None),
-    )
+    pruner.start(state, max_iter=10, stochastic=True, train_data=(X, Y, None))
     state.n_iter = 1
-    # The first epoch's end records the early weights.
-    pruner.schedule.after_epoch(pruner, state, plateau=False)
+    # The first epoch's end records the early weights (the dense phase goes on).
+    assert not pruner.schedule.after_epoch(pruner, state, 1.0, plateau=False)
     early = [c.copy() for c in state.coefs] + [b.copy() for b in state.intercepts]
     for p in state.params:
         p += rng.normal(size=p.shape)  # "training"
     trained = [c.copy() for c in state.coefs]
-    pruner.schedule.after_epoch(
-        pruner, state, plateau=True
-    )  # a round: prune, then rewind
+    state.n_iter = 2
+    # The plateau: a round, prune then rewind.
+    assert pruner.schedule.after_epoch(pruner, state, 1.0, plateau=True)
     for c, m, e, t in zip(state.coefs, state.masks, early, trained):
         np.testing.assert_array_equal(c[m], e[m])
         assert np.all(c[~m] == 0)
@@ -524,11 +517,63 @@ def test_auto_sparsity_searches_without_a_target(digits):
         X, y
     )
     assert 0 < clf.sparsity_ < 0.99
-    assert all(
-        r["validation_loss"] <= r["reference_loss"] + clf.pruning_tol
-        for r in clf.pruning_history_
-        if r["accepted"]
-    )
+    history = clf.pruning_history_
+    assert history, "the search proposed nothing"
+    # One record per proposed step, along a ladder toward 0.99.
+    targets = [r["target"] for r in history]
+    assert targets == sorted(set(targets)) and targets[-1] < 0.99
+    for record in history:
+        assert set(record) >= {
+            "round",
+            "iteration",
+            "t",
+            "loss",
+            "layer_sparsity",
+            "target",
+            "sparsity",
+            "validation_score",
+            "reference_score",
+            "accepted",
+        }
+        assert "layer" not in record  # not a greedy candidate
+    # The model is the last kept step (or dense, if none was kept).
+    accepted = [r for r in history if r["accepted"]]
+    assert clf.sparsity_ == pytest.approx(accepted[-1]["sparsity"] if accepted else 0.0)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(hidden_layer_sizes=(30,), max_iter=60),
+        dict(hidden_layer_sizes=(30,), max_iter=60, pruning_tol=0.05),
+        dict(hidden_layer_sizes=(20,), max_iter=40, pruning_steps=4),
+    ],
+)
+def test_auto_never_keeps_a_step_that_falls_short_of_the_reference(digits, params):
+    from skprune._pruning.schedules import AUTO_LOSS_RISE
+
+    X, y = digits
+    clf = PrunedMLPClassifier(sparsity="auto", random_state=0, **params).fit(X, y)
+    tol = clf.pruning_tol
+    history = clf.pruning_history_
+    assert history
+    for record in history:
+        # Kept: the held-out score within pruning_tol of the reference (and the
+        # held-out loss within AUTO_LOSS_RISE of its reference); rejected: not.
+        passes = record["validation_score"] >= record["reference_score"] - tol
+        if "validation_loss" in record:
+            passes = passes and (
+                record["validation_loss"]
+                <= record["reference_loss"] * (1 + AUTO_LOSS_RISE)
+            )
+        assert record["accepted"] == passes, record
+        if record["accepted"]:
+            assert record["validation_score"] >= record["reference_score"] - tol
+    # The reference is the same for every step.
+    assert len({r["reference_score"] for r in history}) == 1
+    # A rejected step ends the search: at most one, and it is the last.
+    rejected = [i for i, r in enumerate(history) if not r["accepted"]]
+    assert rejected in ([], [len(history) - 1])
 
 
 def test_greedy_needs_held_out_data(digits):
@@ -536,9 +581,28 @@ def test_greedy_needs_held_out_data(digits):
     with pytest.raises(ValueError, match="validation_fraction=0 leaves no held-out"):
         PrunedMLPClassifier(sparsity="auto", validation_fraction=0).fit(X, y)
     with pytest.raises(ValueError, match="validation set is too small"):
-        PrunedMLPClassifier(pruning_schedule="greedy").fit(X[:8], y[:8])
+        PrunedMLPClassifier(pruning_schedule="greedy", sparsity=0.9).fit(X[:8], y[:8])
     with pytest.raises(ValueError, match="not available in partial_fit"):
-        PrunedMLPClassifier(sparsity="auto").partial_fit(X, y, classes=np.arange(10))
+        PrunedMLPClassifier(pruning_schedule="greedy", sparsity=0.9).partial_fit(
+            X, y, classes=np.arange(10)
+        )
+
+
+def test_auto_without_held_out_data_prunes_to_a_stand_in_target(digits):
+    from skprune._base import AUTO_STAND_IN
+
+    X, y = digits
+    # partial_fit: no held-out data, a gradual schedule to the stand-in target.
+    clf = PrunedMLPClassifier((20,), sparsity="auto", max_iter=10, random_state=0)
+    for _ in range(15):
+        clf.partial_fit(X[:500], y[:500], classes=np.arange(10))
+    assert clf.sparsity_ == expected_sparsity(clf, AUTO_STAND_IN)
+    assert all("reference_score" not in r for r in clf.pruning_history_)
+    # fit on too few samples to hold any out: the same, with a warning.
+    small = PrunedMLPClassifier((20,), sparsity="auto", max_iter=10, random_state=0)
+    with pytest.warns(UserWarning, match="too few to hold out"):
+        small.fit(X[:40], y[:40])
+    assert small.sparsity_ == expected_sparsity(small, AUTO_STAND_IN)
 
 
 # A small network pruned to 0.8 in 4 rounds within 20 epochs.
@@ -552,17 +616,18 @@ SMALL_SCHEDULE = dict(
 )
 
 
-def test_gradual_partial_fit_follows_samples_seen(digits):
+def test_gradual_partial_fit_counts_calls_as_epochs(digits):
     X, y = digits
     X, y = X[:1000], y[:1000]
     params = SMALL_SCHEDULE
     clf = PrunedMLPClassifier(**params)
     for _ in range(20):
         clf.partial_fit(X, y, classes=np.arange(10))
-    positions = [r["t"] for r in clf.pruning_history_]
-    # Rounds at the same samples-seen positions as a fit over the same budget.
-    ref = PrunedMLPClassifier(**params).fit(X, y)
-    assert positions == [r["t"] for r in ref.pruning_history_]
+    rounds = [r["iteration"] for r in clf.pruning_history_]
+    # Dense for at most half of max_iter calls, then one round per recovery,
+    # the last leaving finetune_iter calls.
+    assert len(rounds) == 4 and rounds == sorted(set(rounds))
+    assert rounds[0] <= 10 and rounds[-1] <= 20 - 4
     assert clf.sparsity_ == pytest.approx(expected_sparsity(clf, 0.8), abs=1e-3)
 
 
@@ -704,11 +769,13 @@ def test_neuron_refit_at_a_reached_target_adds_no_round(digits):
 def test_greedy_respects_the_scope_rules(digits):
     X, y = digits
     common = dict(pruning_schedule="greedy", solver="lbfgs", max_iter=30)
-    # Global: the same limit as the other schedules, and every output connected.
-    with pytest.raises(ValueError, match="too high for pruning_scope='global'"):
-        PrunedMLPClassifier((4,), pruning_scope="global", sparsity=0.99, **common).fit(
-            X, y
-        )
+    # Global: the same floors as the other schedules (beyond them, a warning),
+    # and every output connected.
+    with pytest.warns(UserWarning, match="cannot be reached"):
+        tiny = PrunedMLPClassifier(
+            (4,), pruning_scope="global", sparsity=0.99, pruning_tol=10.0, **common
+        ).fit(X, y)
+    assert all(c.nnz >= c.shape[1] for c in tiny.sparse_coefs_)
     clf = PrunedMLPClassifier(
         (16, 8), pruning_scope="global", sparsity=0.95, pruning_tol=10.0, **common
     ).fit(X, y)
@@ -716,11 +783,13 @@ def test_greedy_respects_the_scope_rules(digits):
     for coef in clf.sparse_coefs_:
         reached = (reached.astype(float) @ (coef.toarray() != 0)) > 0
     assert reached.all()
-    # Layer: the output layer at OUTPUT_LAYER_RATE of the target, like elsewhere.
+    # Layer: the same sparsity in every layer, like elsewhere.
+    common["max_iter"] = 60
     clf = PrunedMLPClassifier((20,), sparsity=0.8, pruning_tol=10.0, **common).fit(X, y)
     np.testing.assert_allclose(
         clf.layer_sparsity_, expected_layer_sparsity(clf, 0.8), atol=0.01
     )
+    assert "rates" not in clf.pruning_history_[-1]
 
 
 def test_compute_masks_connect_protects_only_weights_from_reached_units():
@@ -755,3 +824,212 @@ def test_warm_start_fit_lays_out_a_new_plan(digits):
     for model in (clf, pickle.loads(pickle.dumps(clf))):
         model.fit(X, y)
         assert model.sparsity_ <= 0.35
+
+
+# ------------------------------------------------------ convergence-driven timing
+@pytest.mark.parametrize("schedule", ["gradual", "iterative"])
+def test_the_fit_stops_by_tol_after_the_last_round(digits, schedule):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = digits
+    max_iter = 300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = PrunedMLPClassifier(
+            (30,),
+            sparsity=0.9,
+            pruning_schedule=schedule,
+            pruning_steps=4,
+            tol=1e-2,
+            n_iter_no_change=3,
+            finetune_iter=15,
+            learning_rate_init=0.01,
+            max_iter=max_iter,
+            random_state=0,
+        ).fit(X, y)
+    rounds = [r["iteration"] for r in clf.pruning_history_]
+    assert len(rounds) == 4 and rounds == sorted(set(rounds))
+    # The dense phase ended on its plateau, well before half of max_iter ...
+    assert rounds[0] < 0.5 * max_iter
+    # ... and the stopping rule ended the fit, finetune_iter epochs at least
+    # after the last round and well before max_iter.
+    assert rounds[-1] + clf.finetune_iter <= clf.n_iter_ < max_iter
+    assert clf.sparsity_ == expected_sparsity(clf, 0.9)
+    assert clf.score(X, y) > 0.9
+
+
+def test_early_stopping_stops_early_at_the_target(digits):
+    X, y = digits
+    clf = PrunedMLPClassifier(
+        (30,),
+        sparsity=0.9,
+        early_stopping=True,
+        learning_rate_init=0.01,
+        max_iter=500,
+        random_state=0,
+    ).fit(X, y)
+    assert clf.n_iter_ < 500 / 2
+    assert len(clf.pruning_history_) == clf.pruning_steps
+    assert clf.pruning_history_[-1]["iteration"] + clf.finetune_iter <= clf.n_iter_
+    assert clf.sparsity_ == expected_sparsity(clf, 0.9)
+    assert len(clf.validation_scores_) == clf.n_iter_
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_a_budget_too_short_to_converge_warns_and_still_reaches_the_target(
+    digits, solver
+):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = digits
+    clf = PrunedMLPClassifier((30,), sparsity=0.9, solver=solver, max_iter=8)
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(8\) reached"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 8
+    assert clf.sparsity_ == expected_sparsity(clf, 0.9)
+    assert clf.pruning_history_[-1]["target"] == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("scope", ["layer", "erk", "global"])
+@pytest.mark.parametrize("schedule", ["oneshot", "iterative", "gradual", "lottery"])
+def test_sparsity_is_the_share_of_all_weights_removed(digits_600, scope, schedule):
+    X, y = digits_600
+    total = 64 * 16 + 16 * 8 + 8 * 10
+    for sparsity in (0.3, 0.75, 0.9):
+        clf = PrunedMLPClassifier(
+            (16, 8),
+            sparsity=sparsity,
+            pruning_scope=scope,
+            pruning_schedule=schedule,
+            pruning_steps=3,
+            max_iter=8,
+            random_state=0,
+        ).fit(X, y)
+        pruned = round(sparsity * total)
+        assert clf.sparsity_ == pytest.approx(pruned / total, abs=1e-12)
+        sizes = np.array([64 * 16, 16 * 8, 8 * 10])
+        kept = np.round((1 - np.asarray(clf.layer_sparsity_)) * sizes)
+        assert kept.sum() == total - pruned
+        assert np.all(kept >= [16, 8, 10])  # every layer keeps its floor
+        floors = np.array([16, 8, 10])
+        if scope == "layer":
+            # The same sparsity in every layer, to a weight; a layer whose share
+            # would go below its floor keeps the floor, the others make up for it.
+            floored = (1 - sparsity) * sizes < floors
+            achieved = np.asarray(clf.layer_sparsity_) * sizes
+            if not floored.any():
+                assert np.all(np.abs(achieved - sparsity * sizes) <= 1)
+            assert np.all(kept[floored] == floors[floored])
+            assert np.all(achieved[~floored] >= sparsity * sizes[~floored] - 1)
+            assert floored.any() == (sparsity == 0.9)  # 8 of 80 < 10 outputs
+        elif scope == "erk":
+            from skprune._pruning import erk_densities
+
+            density = erk_densities(
+                [(64, 16), (16, 8), (8, 10)], (1 - sparsity) * total
+            )
+            assert np.all(np.abs(kept - density * sizes) <= 1)
+        assert clf.pruning_history_[-1]["target"] == pytest.approx(sparsity)
+
+
+def test_erk_keeps_small_layers_denser(digits):
+    X, y = digits
+    clf = PrunedMLPClassifier(
+        (40, 20), sparsity=0.9, pruning_scope="erk", max_iter=15, random_state=0
+    ).fit(X, y)
+    assert clf.sparsity_ == expected_sparsity(clf, 0.9)
+    # Density in proportion to (n_in + n_out) / (n_in * n_out).
+    density = 1 - np.asarray(clf.layer_sparsity_)
+    assert density[0] < density[1] < density[2]
+    raw = np.array([104 / 2560, 60 / 800, 30 / 200])
+    np.testing.assert_allclose(density / raw, (density / raw)[0], rtol=0.02)
+    assert clf.score(X, y) > 0.6
+
+
+@pytest.mark.parametrize(
+    "scope, floors", [("layer", [1, 3]), ("erk", [1, 3]), ("global", [2, 3])]
+)
+def test_a_tiny_network_at_a_high_sparsity_warns_and_fits(iris, scope, floors):
+    X, y = iris
+    clf = PrunedMLPClassifier(
+        (2,), sparsity=0.9, pruning_scope=scope, max_iter=50, random_state=0
+    )
+    with pytest.warns(UserWarning, match="cannot be reached.*pruned that far"):
+        clf.fit(X, y)
+    # Pruned as far as the floors allow: the output layer keeps one weight per
+    # output, a hidden layer one weight (global: one per unit, every output fed).
+    total = 4 * 2 + 2 * 3
+    assert clf.sparsity_ == pytest.approx(1 - sum(floors) / total)
+    np.testing.assert_allclose(
+        clf.layer_sparsity_, [1 - floors[0] / 8, 1 - floors[1] / 6]
+    )
+    proba = clf.predict_proba(X)
+    assert np.isfinite(proba).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert clf.pruning_history_
+
+
+def test_gridsearch_over_tiny_networks_scores_every_candidate(iris):
+    import warnings
+
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = iris
+    search = GridSearchCV(
+        PrunedMLPClassifier(sparsity=0.9, max_iter=30, random_state=0),
+        {"hidden_layer_sizes": [(2,), (5,)]},
+        cv=3,
+        error_score="raise",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        search.fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert len(scores) == 2 and np.all(np.isfinite(scores))
+    assert np.all(np.isfinite(search.cv_results_["split0_test_score"]))
+
+
+def test_partial_fit_reaches_the_target_with_rounds_at_call_boundaries(digits):
+    X, y = digits
+    X, y = X[:500], y[:500]
+    clf = PrunedMLPClassifier(
+        (30,), sparsity=0.85, pruning_steps=5, max_iter=30, random_state=0
+    )
+    calls = 0
+    rounds_at = []
+    for calls in range(1, 61):
+        before = len(getattr(clf, "pruning_history_", []))
+        clf.partial_fit(X, y, classes=np.arange(10))
+        if len(clf.pruning_history_) > before:
+            rounds_at.append(calls)
+    history = clf.pruning_history_
+    assert clf.sparsity_ == expected_sparsity(clf, 0.85)
+    assert 1 < len(history) <= 5
+    for record, call in zip(history, rounds_at):
+        # Each round at the end of a call: its epoch is that call, and the
+        # samples seen are whole calls.
+        assert record["iteration"] == call
+        assert record["t"] == call * X.shape[0]
+    # The plan is laid out over max_iter calls; the last round leaves at least
+    # a quarter of them (the fine-tuning reserve) before the end.
+    assert rounds_at[-1] <= 30 - min(clf.finetune_iter, 30 // 4)
+
+
+def test_a_refit_at_a_reached_neuron_target_does_not_warn(digits):
+    import warnings
+
+    X, y = digits
+    clf = PrunedMLPClassifier(
+        (20,),
+        granularity="neuron",
+        sparsity=0.5,
+        max_iter=20,
+        warm_start=True,
+        random_state=0,
+    ).fit(X, y)
+    assert clf.sparsity_ == pytest.approx(0.5)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*removes no hidden unit")
+        clf.fit(X, y)

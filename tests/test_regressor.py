@@ -78,10 +78,13 @@ def test_pruned_regressor_reaches_its_target_and_stays_accurate(schedule, diabet
     reg = _fit_quietly(
         PrunedMLPRegressor(sparsity=0.8, pruning_schedule=schedule, **params), X, Y
     )
-    np.testing.assert_allclose(reg.layer_sparsity_, [0.8, 0.4], atol=0.01)
+    # 80 % of all the weights gone, the same share in each layer (to a weight).
+    sizes = np.array([10 * 32, 32 * 2])
+    assert np.all(np.abs(reg.layer_sparsity_ * sizes - 0.8 * sizes) <= 1)
+    assert reg.sparsity_ == round(0.8 * sizes.sum()) / sizes.sum()
     assert reg.predict(X).shape == Y.shape
-    # 80 % of the hidden layer's weights gone, within 0.15 R² of the dense fit
-    # of the same epochs (0.62 on the training data).
+    # Within 0.15 R² of the dense fit of the same epochs (0.62 on the training
+    # data).
     assert reg.score(X, Y) > dense.score(X, Y) - 0.15
     stored = np.hstack([c.ravel() for c in reg.coefs_])
     assert np.count_nonzero(stored) <= sum(c.nnz for c in reg.sparse_coefs_)

@@ -151,7 +151,9 @@ def test_an_interrupted_partial_fit_changes_nothing(digits_600_scaled, monkeypat
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_a_tiny_epsilon_trains_as_mlpclassifier_does(iris, dtype):
     X, y = iris
-    clf = PrunedMLPClassifier(epsilon=1e-300, max_iter=30, random_state=0, dtype=dtype)
+    clf = PrunedMLPClassifier(
+        epsilon=1e-300, sparsity=0.5, max_iter=30, random_state=0, dtype=dtype
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf.fit(X, y)

@@ -410,3 +410,56 @@ def test_corrupt_sparse_input_is_refused_not_a_crash():
     assert len(lines) == (2 * 5 + 3) * 7  # cases x (4 + 3 methods)
     wrong = [line for line in lines if "ValueError X (a sparse" not in line]
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_stored_pruning_plan_is_checked_at_load(tiny, good_models):
+    _, _, X = tiny
+    y = (X[:, 0] > 0).astype(int)
+    pending = good_models["pending"]
+    state = pending.__getstate__()
+    plan = state["_pending_plan"]
+    assert plan["targets"] and plan["checkpoint"] is None
+    # A plan saved by the old timing (positions, caps) loads and goes on.
+    old = dict(state, _pending_plan={**plan, "positions": [10, 20], "caps": [3, 3]})
+    restored = pickle.loads(pickle.dumps(_Crafted(PrunedMLPClassifier, old)))
+    np.testing.assert_array_equal(restored.predict(X), pending.predict(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        restored.partial_fit(X, y)
+    # A plan written by the version timed by max_iter holds none of the new
+    # entries: it goes on with its remaining targets under the new timing.
+    retired = {
+        key: plan[key]
+        for key in (
+            "settings",
+            "targets",
+            "phase_start",
+            "finetune_until",
+            "rewind",
+            "reference_loss",
+            "ladder",
+            "search_round",
+        )
+    }
+    retired.update(positions=[10**6] * len(plan["targets"]), caps=[5, 5, 5])
+    oldest = pickle.loads(
+        pickle.dumps(_Crafted(PrunedMLPClassifier, dict(state, _pending_plan=retired)))
+    )
+    assert "phase" not in oldest._pending_plan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(oldest.max_iter + 2):
+            oldest.partial_fit(X, y)
+    assert not oldest._state.plan.pending
+    assert oldest.sparsity_ == pytest.approx(pending.sparsity, abs=0.05)
+    # A search checkpoint never outlives its fit: a file holding one is crafted.
+    crafted = dict(
+        state,
+        _pending_plan={**plan, "checkpoint": ([np.zeros((5, 6))], [], [None])},
+    )
+    with pytest.raises(ValueError, match="checkpoint"):
+        pickle.loads(pickle.dumps(_Crafted(PrunedMLPClassifier, crafted)))
+    # Entries no version knows are refused, as before.
+    future = dict(state, _pending_plan={**plan, "updates_per_epoch": 4.0})
+    with pytest.raises(ValueError, match="unknown entries"):
+        pickle.loads(pickle.dumps(_Crafted(PrunedMLPClassifier, future)))

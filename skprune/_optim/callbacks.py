@@ -112,16 +112,11 @@ class NoImprovement:
 
 
 class Reporter(Callback):
-    """The one place that prints: MLPClassifier's lines plus one per pruning round.
+    """The one place that prints: MLPClassifier's lines plus one per pruning round."""
 
-    ``progress`` (``partial_fit``) is a function of the state that says where the
-    pruning schedule stands; its answer is printed after every call's epoch.
-    """
-
-    def __init__(self, verbose, stream=None, progress=None):
+    def __init__(self, verbose, stream=None):
         self.verbose = bool(verbose)
         self.stream = stream
-        self.progress = progress
 
     def message(self, text):
         if self.verbose:
@@ -137,8 +132,6 @@ class Reporter(Callback):
         self.iteration(trainer.state.n_iter, epoch.loss)
         if epoch.score is not None:
             self.message("Validation score: %f" % epoch.score)
-        if self.progress is not None:
-            self.message("Pruning: " + self.progress(trainer.state))
 
     def on_round(self, trainer, record):
         layers = ", ".join("%.3f" % s for s in record["layer_sparsity"])
@@ -162,6 +155,18 @@ class Reporter(Callback):
                 "kept" if record["accepted"] else "reverted",
             )
         self.message(line)
+
+
+class Progress(Callback):
+    """``partial_fit`` with ``verbose``: where the pruning schedule stands after
+    each call, through the reporter (placed after the pruner, which decides)."""
+
+    def __init__(self, reporter, describe):
+        self.reporter = reporter
+        self.describe = describe  # describe(state) -> str
+
+    def on_epoch_end(self, trainer, epoch):
+        self.reporter.message("Pruning: " + self.describe(trainer.state))
 
 
 class HeldOutScore(Callback):
@@ -219,7 +224,6 @@ class StoppingRule(Callback):
         if (
             not (self.incremental or self.converged or trainer.interrupted)
             and state.n_iter > 0
-            and not self.pending
             and len(state.loss_curve) >= trainer.max_epochs
         ):
             warnings.warn(

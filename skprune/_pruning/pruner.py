@@ -163,11 +163,13 @@ class Pruner(Callback):
         self._score = validation_score
         self.batch_size = batch_size
         self.granularity.check_network(state.coefs)
-        if not self.auto:
+        if not self.auto and not self.granularity.reached(state, self.sparsity):
             self.granularity.check(state, self.sparsity)
         action = self._plan_action(state, max_iter) if resume else "new"
         if action != "new":
             self.plan = state.plan
+            if self.plan.end is None:  # saved by a version timed by max_iter
+                self.plan.end = state.n_iter + max_iter
             if action == "retarget":
                 self._retarget(state, max_iter)
             return
