@@ -308,7 +308,8 @@ class Units(Weights):
 
     def check(self, state, target):
         super().check(state, target)
-        if target > 0 and sum(self.counts(state, target)) == sum(self.pruned(state)):
+        pruned = sum(self.pruned(state))
+        if target > 0 and pruned == 0 and sum(self.counts(state, target)) == 0:
             warnings.warn(
                 f"granularity='neuron' with sparsity={target:g} removes no hidden "
                 f"unit from hidden layers of {self.sizes(state)} units (a layer "

@@ -163,7 +163,7 @@ class Pruner(Callback):
         self._score = validation_score
         self.batch_size = batch_size
         self.granularity.check_network(state.coefs)
-        if not self.auto and not self.granularity.reached(state, self.sparsity):
+        if not self.auto:
             self.granularity.check(state, self.sparsity)
         action = self._plan_action(state, max_iter) if resume else "new"
         if action != "new":
