@@ -186,8 +186,8 @@ def plot_layer_sparsity(estimator, ax=None):
 
     One bar per weight matrix, from ``layer_sparsity_`` (fractions of the weights
     of the dense network that were removed), and a dashed line at the overall
-    ``sparsity_``. Under ``pruning_scope="layer"`` the output layer is pruned at
-    half the rate of the hidden layers.
+    ``sparsity_``. Under ``pruning_scope="layer"`` every bar is at ``sparsity``;
+    ``"erk"`` and ``"global"`` spread it unevenly.
 
     Parameters
     ----------
