@@ -1,0 +1,64 @@
+"""Wall time of the default fit on digits against MLPClassifier, alternating.
+
+Digits (stratified 75/25 split, random_state=0, standardized on the training
+part); MLPClassifier(), PrunedMLPClassifier() and PrunedMLPClassifier(sparsity=0),
+all with random_state=0, fitted ``--rounds`` times in alternating order (reversed
+on odd rounds) after one untimed warm-up fit; medians and their ratios.
+
+    python benchmarks/digits_fit_time.py --rounds 9
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from _common import environment, versions
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+
+from skprune import PrunedMLPClassifier
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    X, y = load_digits(return_X_y=True)
+    X_train, _, y_train, _ = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
+    X_train = StandardScaler().fit_transform(X_train)
+    PrunedMLPClassifier(max_iter=3).fit(X_train, y_train)
+    models = {
+        "MLPClassifier()": lambda: MLPClassifier(random_state=0),
+        "PrunedMLPClassifier()": lambda: PrunedMLPClassifier(random_state=0),
+        "PrunedMLPClassifier(sparsity=0)": lambda: PrunedMLPClassifier(
+            sparsity=0, random_state=0
+        ),
+    }
+    times = {name: [] for name in models}
+    epochs = {}
+    for r in range(args.rounds):
+        order = list(models) if r % 2 == 0 else list(models)[::-1]
+        for name in order:
+            start = time.perf_counter()
+            model = models[name]().fit(X_train, y_train)
+            times[name].append(time.perf_counter() - start)
+            epochs[name] = model.n_iter_
+    print(environment())
+    print(versions())
+    print(f"rounds: {args.rounds}\n")
+    reference = np.median(times["MLPClassifier()"])
+    print("| model | epochs | median fit (s) | MLPClassifier / model |")
+    print("|---|---|---|---|")
+    for name, values in times.items():
+        median = np.median(values)
+        print(f"| {name} | {epochs[name]} | {median:.3f} | {reference / median:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
