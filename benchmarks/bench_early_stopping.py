@@ -22,23 +22,11 @@ import warnings
 
 import numpy as np
 from _common import environment, markdown_table, versions
-from sklearn.datasets import load_digits
+from bench_accuracy import digits_splits
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
-from sklearn.preprocessing import StandardScaler
 
 from skprune import PrunedMLPClassifier
-
-
-def splits(n_seeds):
-    X, y = load_digits(return_X_y=True)
-    for seed in range(n_seeds):
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=0.25, stratify=y, random_state=seed
-        )
-        scaler = StandardScaler().fit(X_train)
-        yield seed, scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
 
 
 def fit(model, X, y):
@@ -61,7 +49,7 @@ def main(argv=None):
     early = {"MLPClassifier": [], "auto": []}
     early.update({f"{s:g}": [] for s in args.sparsities})
     share = {f"{s:g}": [] for s in args.sparsities}
-    for seed, X_train, X_test, y_train, y_test in splits(args.seeds):
+    for seed, X_train, X_test, y_train, y_test in digits_splits(args.seeds):
         mlp = MLPClassifier(early_stopping=True, random_state=seed)
         cw = fit(mlp, X_train, y_train)
         early["MLPClassifier"].append((mlp.n_iter_, mlp.score(X_test, y_test), 0, cw))

@@ -73,7 +73,6 @@ class Pruner(Callback):
         self.finetune_iter = finetune_iter
         self.tol = tol
         self.rng = rng
-        self.n_rounds = 0
         self.plan = Plan()
         self.trainer = None
         self.validation_data = None
@@ -384,8 +383,6 @@ class Pruner(Callback):
     def record(self, state, target, accepted, **extra):
         """Append to ``state.history``: one record per round (greedy: per
         candidate, ``round`` being the search round), and tell the loop."""
-        if accepted:
-            self.n_rounds += 1
         record = {
             "round": state.history[-1]["round"] + 1 if state.history else 1,
             "iteration": state.n_iter,
