@@ -206,7 +206,7 @@ class FittedNetwork:
         dead), which ``sparse_coefs_`` shows.
         """
         if first_pass:
-            dense_sizes = np.array([c.size for c in state.coefs])
+            dense_sizes = state.dense_sizes()
             call_ends = []
         else:
             dense_sizes = self._dense_sizes
@@ -268,6 +268,8 @@ class FittedNetwork:
             cached = cached.copy()
             coefs, intercepts, masks = cached.coefs, cached.intercepts, cached.masks
             plan, optimizer = cached.plan, cached.optimizer
+            # Units removed during training stay removed.
+            units, trained_sizes = cached.units, cached.trained_sizes
         else:
             # Rebuild the network as trained (removed units back in place,
             # pruned) from the stored one, with the unfinished pruning schedule
@@ -280,7 +282,7 @@ class FittedNetwork:
                 self._intercepts[0].dtype,
             )
             plan = Plan.from_dict(self.__dict__.get("_pending_plan") or {})
-            optimizer = None
+            optimizer = units = trained_sizes = None
         values = {f: _copy(getattr(self, a)) for f, a in STATE_ATTRIBUTES}
         state = TrainState(
             coefs=coefs,
@@ -289,6 +291,8 @@ class FittedNetwork:
             n_iter=self.__dict__.get("_call_ends", [self.n_iter_])[-1],
             optimizer=optimizer,
             plan=plan,
+            units=units,
+            trained_sizes=trained_sizes,
             **values,
         )
         if state.coefs[0].dtype != dtype:

@@ -17,11 +17,14 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 
 def _masks(clf):
-    # The training state's masks: the stored network is compacted, so its
-    # shapes change; the invariant is about the network being trained.
+    # The training state's masks in the network's trained shape: the stored
+    # network is compacted, and training removes dead units, so their shapes
+    # change; the invariant is about the network being trained.
+    state = clf._state.copy()
+    state.expand()
     return [
         np.ones(c.shape, bool) if m is None else m
-        for c, m in zip(clf._state.coefs, clf._state.masks)
+        for c, m in zip(state.coefs, state.masks)
     ]
 
 

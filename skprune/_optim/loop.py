@@ -146,6 +146,7 @@ def run_stochastic(trainer, X, Y, sample_weight, *, rng, incremental=False):
     weight_scale = _weight_denominators(sample_weight, n_samples)
     trainer.max_epochs = 1 if incremental else settings.max_iter
     trainer.emit("on_fit_begin")
+    state.shrink()  # a network that arrives with dead units trains without them
     sample_idx = np.arange(n_samples)
     first = None  # the sparse input layer in use, if any
     good = state.snapshot()
@@ -318,6 +319,7 @@ def run_lbfgs(trainer, X, Y, sample_weight, *, pruner):
         sample_weight=sample_weight,
     )
     trainer.emit("on_fit_begin")
+    state.shrink()
     listeners = [c for c in trainer.callbacks if hasattr(c, "on_lbfgs_iteration")]
 
     def each_iteration(xk):

@@ -65,6 +65,29 @@ class _Optimizer:
             self.masks[i] = None
             self._scratch[i] = np.empty(kept.size, dtype=self._scratch[i].dtype)
 
+    def remap(self, layouts):
+        """Move the state to a network of another shape (units removed or put back).
+
+        ``layouts[i]`` is None for a parameter that keeps its shape, or a
+        :class:`~skprune._optim.state.Layout` mapping its rows and columns to
+        their places in the new shape. Only units without any kept weight are
+        ever removed, so every kept weight has a place: compressed state keeps
+        its values and only its flat indices move; dense state is gathered or
+        scattered (zeros at the new places: their weights are pruned).
+        """
+        for i, layout in enumerate(layouts):
+            if layout is None:
+                continue
+            if self.index[i] is not None:
+                self.index[i] = layout.move_flat(self.index[i])
+                continue
+            for name in self.state_names:
+                states = getattr(self, name)
+                states[i] = layout.move(states[i])
+            if self.masks[i] is not None:
+                self.masks[i] = layout.move(self.masks[i])
+            self._scratch[i] = np.empty(layout.shape, dtype=self._scratch[i].dtype)
+
     def reset(self):
         """Forget the moments (keeping which weights are pruned), as if new."""
         for name in self.state_names:

@@ -6,7 +6,15 @@ scores the weights with the criterion, lets the granularity turn a target into
 masks, and records one entry per round in ``state.history``. Rounds are told
 to the other callbacks with an ``on_round`` event; the epoch record says
 whether a round happened and whether the schedule still holds training open.
+
+The loop trains on arrays from which dead hidden units have been removed
+(``TrainState.shrink``); the pruner counts and allocates weights against the
+network as trained, so each of its entry points works on the state with those
+units put back, and removes the units its rounds left dead on the way out
+(:meth:`Pruner.trained_shape`).
 """
+
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -75,9 +83,25 @@ class Pruner(Callback):
         self.rng = rng
         self.plan = Plan()
         self.trainer = None
+        self._expanded = False
         self.validation_data = None
         self._score = None
         self.max_iter = None
+
+    @contextmanager
+    def trained_shape(self, state):
+        """Work on ``state`` with its removed units back in place, then remove
+        the units left dead (nested uses work on the same expanded state)."""
+        if self._expanded:
+            yield
+            return
+        self._expanded = True
+        state.expand()
+        try:
+            yield
+        finally:
+            self._expanded = False
+            state.shrink()
 
     @property
     def needs_validation(self):
@@ -161,6 +185,10 @@ class Pruner(Callback):
         self.validation_data = validation_data
         self._score = validation_score
         self.batch_size = batch_size
+        with self.trained_shape(state):
+            self._lay_out(state, max_iter, resume, trained)
+
+    def _lay_out(self, state, max_iter, resume, trained):
         self.granularity.check_network(state.coefs)
         if not self.auto:
             self.granularity.check(state, self.sparsity)
@@ -200,14 +228,16 @@ class Pruner(Callback):
         budget = max(budget, 1)
         if not self.pending:
             return budget
-        due = self.schedule.iterations_to_next_round(self, state)
+        with self.trained_shape(state):
+            due = self.schedule.iterations_to_next_round(self, state)
         return int(min(max(due, 1), budget))
 
     def progress(self, state):
         """Where the schedule stands, in a few words (verbose, progress bars)."""
         plan = self.plan
         done = sum(1 for r in state.history if r.get("accepted"))
-        sparsity = self.granularity.current(state)
+        with self.trained_shape(state):
+            sparsity = self.granularity.current(state)
         target = "auto" if self.auto else f"{self.sparsity:.3f}"
         if plan.pending:
             phase = (
@@ -242,7 +272,8 @@ class Pruner(Callback):
             self._plateau.best_loss = best_loss
             self._plateau.best_validation_score = best_score
         if self.pending and self.plan.phase == "ready":
-            self.schedule.after_epoch(self, state, state.loss, False, force=True)
+            with self.trained_shape(state):
+                self.schedule.after_epoch(self, state, state.loss, False, force=True)
 
     def on_epoch_end(self, trainer, epoch):
         state = trainer.state
@@ -257,7 +288,8 @@ class Pruner(Callback):
                 plan.round_best, plan.round_count = epoch.loss, 0
             else:
                 plan.round_count += 1
-            changed = self.schedule.after_epoch(self, state, epoch.loss, plateau)
+            with self.trained_shape(state):
+                changed = self.schedule.after_epoch(self, state, epoch.loss, plateau)
             plan.plateau = [p.count, p.best_loss, p.best_validation_score]
         epoch.round_at_end = changed
         epoch.pending = self.pending
@@ -266,14 +298,18 @@ class Pruner(Callback):
     def after_segment(self, state, converged):
         """L-BFGS: a segment ended where the schedule is due (or it converged)."""
         if self.pending:
-            if self.plan.rewind is None and self.schedule.rewinds:
-                self.record_rewind(state)
-            self.schedule.after_epoch(self, state, state.loss, converged, force=True)
+            with self.trained_shape(state):
+                if self.plan.rewind is None and self.schedule.rewinds:
+                    self.record_rewind(state)
+                self.schedule.after_epoch(
+                    self, state, state.loss, converged, force=True
+                )
 
     def finish(self, state):
         """End of ``fit``: a schedule cut short by ``max_iter`` jumps to its end."""
         if self.pending:
-            self.schedule.finish(self, state)
+            with self.trained_shape(state):
+                self.schedule.finish(self, state)
         self.plan.checkpoint = None
 
     # -- phases ----------------------------------------------------------------
@@ -302,7 +338,7 @@ class Pruner(Callback):
 
     def revert(self, state):
         """Back to the last checkpoint: weights, biases, masks; fresh moments."""
-        coefs, intercepts, masks = self.plan.checkpoint
+        coefs, intercepts, masks, _ = self.plan.checkpoint
         for current, saved in zip(state.coefs + state.intercepts, coefs + intercepts):
             current[...] = saved
         state.masks = [None if m is None else m.copy() for m in masks]
