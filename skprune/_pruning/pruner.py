@@ -22,7 +22,7 @@ from .._core import gradient_statistics, mean_loss
 from .._optim.callbacks import Callback, NoImprovement
 from .allocation import GRANULARITIES, SCOPES
 from .criteria import CRITERIA, NEEDS_STATISTICS
-from .masks import layer_sparsity, overall_sparsity
+from .masks import kept_counts, layer_sparsity, overall_sparsity
 from .plan import Plan
 from .schedules import SCHEDULES, Auto
 
@@ -236,8 +236,10 @@ class Pruner(Callback):
         """Where the schedule stands, in a few words (verbose, progress bars)."""
         plan = self.plan
         done = sum(1 for r in state.history if r.get("accepted"))
-        with self.trained_shape(state):
-            sparsity = self.granularity.current(state)
+        # Removed units keep no weight: the arrays' kept weights are all.
+        sparsity = 1.0 - kept_counts(state.masks, state.coefs).sum() / float(
+            state.dense_sizes().sum()
+        )
         target = "auto" if self.auto else f"{self.sparsity:.3f}"
         if plan.pending:
             phase = (
@@ -288,8 +290,11 @@ class Pruner(Callback):
                 plan.round_best, plan.round_count = epoch.loss, 0
             else:
                 plan.round_count += 1
-            with self.trained_shape(state):
-                changed = self.schedule.after_epoch(self, state, epoch.loss, plateau)
+            if self.schedule.acts(self, plan, state, epoch.loss, plateau):
+                with self.trained_shape(state):
+                    changed = self.schedule.after_epoch(
+                        self, state, epoch.loss, plateau
+                    )
             plan.plateau = [p.count, p.best_loss, p.best_validation_score]
         epoch.round_at_end = changed
         epoch.pending = self.pending

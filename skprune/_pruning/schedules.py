@@ -130,6 +130,11 @@ class Schedule:
             self.cap(pruner, plan, state) <= 0
         )
 
+    def acts(self, pruner, plan, state, loss, plateau):
+        """Whether :meth:`after_epoch` has anything to do at this epoch end (it
+        runs on the network as trained, which costs a copy: see ``Pruner``)."""
+        return self.due(pruner, plan, state, loss, plateau)
+
     def after_epoch(self, pruner, state, loss, plateau, force=False):
         """At an epoch end: prune if a round is due; True if the masks changed."""
         plan = pruner.plan
@@ -182,6 +187,9 @@ class Lottery(Iterative):
         super().lay_out(pruner, plan, state, current)
         if not pruner.stochastic:
             pruner.record_rewind(state)
+
+    def acts(self, pruner, plan, state, loss, plateau):
+        return plan.rewind is None or super().acts(pruner, plan, state, loss, plateau)
 
     def after_epoch(self, pruner, state, loss, plateau, force=False):
         if pruner.plan.rewind is None:
