@@ -357,6 +357,12 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             tol=self.pruning_tol,
             rng=rng,
         )
+        if pruner.moves_weights and self.solver not in STOCHASTIC_SOLVERS:
+            raise ValueError(
+                f"pruning_schedule={schedule!r} moves weights at epoch ends, "
+                f"which solver={self.solver!r} does not have. Use solver='adam' "
+                "or 'sgd', or another pruning_schedule."
+            )
         if pruner.needs_validation and incremental:
             raise ValueError(
                 "The greedy search (pruning_schedule='greedy') judges each step "

@@ -134,8 +134,8 @@ PRUNING_PARAMETERS = """\
         ``sparsity`` of the weights, which shrinks the stored matrices: see
         ``hidden_layer_sizes_``.
 
-    pruning_schedule : {'gradual', 'iterative', 'oneshot', 'lottery', 'greedy'}, \
-            default='gradual'
+    pruning_schedule : {'gradual', 'iterative', 'oneshot', 'lottery', 'greedy', \
+            'rigl', 'set'}, default='gradual'
         Which targets, and when. Every schedule trains densely until the
         network has learned (the stopping rule sees a plateau, or half of
         ``max_iter`` has passed), prunes at a pace set by its recovery, and
@@ -148,7 +148,14 @@ PRUNING_PARAMETERS = """\
         (Frankle & Carbin 2019): as iterative, but the surviving weights are
         rewound to their values after the first epoch (at the start of the fit
         for ``'lbfgs'``) at each round. ``'greedy'``: a layer-wise search on
-        held-out data (see ``pruning_tol``).
+        held-out data (see ``pruning_tol``). ``'rigl'`` (Evci et al. 2020):
+        dynamic sparse training; the network is pruned to the target when
+        training starts, then at each epoch end, over the first three
+        quarters of ``max_iter``, each layer drops a share of its kept weights
+        (0.3 at first, decaying along a cosine) and regrows as many where the
+        gradient is largest, at zero; best with ``pruning_scope='erk'``.
+        ``'set'`` (Mocanu et al. 2018): the same with random regrowth. Both
+        need ``solver='adam'`` or ``'sgd'``.
 
     pruning_steps : int, default=10
         Number of pruning rounds (``sparsity='auto'``: steps to its ceiling).

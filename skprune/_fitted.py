@@ -190,7 +190,7 @@ class FittedNetwork:
         # from the attributes (optimizer moments start afresh), the unfinished
         # pruning plan with it.
         state = self.__dict__.pop("_state", None)
-        if state is not None and state.plan.pending:
+        if state is not None and state.plan.unfinished:
             self._pending_plan = state.plan.to_dict()
         kept = [c.nnz for c in self._sparse_coefs]
         self.layer_sparsity_, self.sparsity_ = sparsity_against(kept, self._dense_sizes)
@@ -364,7 +364,7 @@ class FittedNetwork:
             state.pop(name, None)
         if training is not None:
             state.pop("_pending_plan", None)  # superseded by the live state
-            if training.plan.pending:
+            if training.plan.unfinished:
                 # An unfinished schedule (partial_fit) continues after loading.
                 state["_pending_plan"] = training.plan.to_dict()
         if "_sparse_coefs" in state:
@@ -594,6 +594,13 @@ def _check_pending_plan(plan, sizes):
     if plan.get("checkpoint") is not None:
         # Only a fit's search holds a checkpoint, and it ends with the fit.
         raise ValueError("the pruning plan holds a search checkpoint.")
+    regrowth = plan.get("regrowth")
+    if regrowth is not None and not (
+        isinstance(regrowth, (list, tuple))
+        and len(regrowth) == 2
+        and all(isinstance(i, (int, np.integer)) and i >= 0 for i in regrowth)
+    ):
+        raise ValueError("the pruning plan's regrowth is not two iteration counts.")
     rewind = plan.get("rewind")
     if rewind is None:
         return

@@ -109,7 +109,15 @@ def test_every_schedule_is_one_class_with_the_small_interface():
         # Rounds happen at epoch ends only: no hook inside an epoch.
         assert not hasattr(schedule, "after_update"), name
         assert schedule.needs_validation is (name in ("greedy", "auto"))
-    assert set(SCHEDULES) == {"oneshot", "iterative", "gradual", "lottery", "greedy"}
+    assert set(SCHEDULES) == {
+        "oneshot",
+        "iterative",
+        "gradual",
+        "lottery",
+        "greedy",
+        "rigl",
+        "set",
+    }
 
 
 # ------------------------------------------------------------ dense phase
@@ -554,6 +562,7 @@ def test_the_plan_pickles_as_plain_data_and_refuses_unknown_entries():
         "proposed",
         "retries",
         "checkpoint",
+        "regrowth",
     }
     assert data["end"] == 40 and data["phase"] == "dense"
     copy = Plan.from_dict(pickle.loads(pickle.dumps(data)))

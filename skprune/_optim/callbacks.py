@@ -141,6 +141,11 @@ class Reporter(Callback):
             record["sparsity"],
             layers,
         )
+        if "regrown" in record:  # a dynamic sparse training update
+            line += "; %d weights moved (%.3f of those kept)" % (
+                record["regrown"],
+                record["update_fraction"],
+            )
         if "reference_score" in record:  # an auto step
             line += "; held-out score %.5f against %.5f, %s" % (
                 record["validation_score"],

@@ -43,7 +43,11 @@ class _Optimizer:
         self.use_kernels = use_kernels(sum(p.size for p in params))
 
     def apply_masks(self, masks):
-        """Zero (or drop) the state of pruned weights so they never move again."""
+        """Zero (or drop) the state of pruned weights so they never move again.
+
+        A weight kept now but pruned before (regrown by dynamic sparse
+        training) starts with zero state.
+        """
         for i, mask in enumerate(masks):
             if mask is None:
                 continue
@@ -55,12 +59,11 @@ class _Optimizer:
                 for name in self.state_names:
                     getattr(self, name)[i] *= self.masks[i]
                 continue
-            # Select the kept entries from dense state, or from the previously
-            # kept entries (masks only ever lose entries).
-            select = kept if old is None else mask.ravel()[old]
+            # The kept entries' state, from dense state or from the previously
+            # kept entries (zero for an entry that was not kept).
             for name in self.state_names:
                 states = getattr(self, name)
-                states[i] = np.ascontiguousarray(states[i].ravel()[select])
+                states[i] = _kept_state(states[i], old, kept)
             self.index[i] = kept
             self.masks[i] = None
             self._scratch[i] = np.empty(kept.size, dtype=self._scratch[i].dtype)
@@ -282,6 +285,21 @@ class Adam(_Optimizer):
     def trigger_stopping(self, msg, reporter):
         reporter.message(msg + " Stopping.")
         return True
+
+
+def _kept_state(state, old, kept):
+    """State of the weights at flat positions ``kept``: from dense ``state``
+    (``old`` None), or from ``state`` stored for the positions ``old``."""
+    if old is None:
+        return np.ascontiguousarray(state.ravel()[kept])
+    at = np.searchsorted(old, kept)
+    found = at < old.size
+    found[found] = old[at[found]] == kept[found]
+    if found.all():
+        return np.ascontiguousarray(state[at])
+    out = np.zeros(kept.size, dtype=state.dtype)
+    out[found] = state[at[found]]
+    return out
 
 
 def _representable(epsilon, dtype):

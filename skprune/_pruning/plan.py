@@ -64,6 +64,9 @@ class Plan:
         Auto: recovery intervals the proposed step got beyond the first.
     checkpoint : tuple or None
         Auto: the weights, biases and masks of the last kept step.
+    regrowth : list or None
+        RigL and SET: ``[start, end]``, the iterations between which the
+        sparse topology is updated at each epoch end (None once it is over).
     """
 
     settings: dict = None
@@ -85,6 +88,7 @@ class Plan:
     proposed: float = None
     retries: int = 0
     checkpoint: tuple = None
+    regrowth: list = None
 
     def __setattr__(self, name, value):
         if name in QUEUES and value is not None and not isinstance(value, deque):
@@ -95,6 +99,12 @@ class Plan:
     def pending(self):
         """True while rounds remain (or a step awaits its judgement)."""
         return bool(self.targets) or self.proposed is not None
+
+    @property
+    def unfinished(self):
+        """True while rounds remain or the topology is still being updated:
+        the plan goes on in the next ``partial_fit`` call (or after loading)."""
+        return self.pending or self.regrowth is not None
 
     @property
     def rounds_left(self):

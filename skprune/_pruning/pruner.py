@@ -18,13 +18,13 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .._core import gradient_statistics, mean_loss
+from .._core import gradient_statistics, loss_and_gradients, mean_loss
 from .._optim.callbacks import Callback, NoImprovement
 from .allocation import GRANULARITIES, SCOPES
 from .criteria import CRITERIA, NEEDS_STATISTICS
 from .masks import kept_counts, layer_sparsity, overall_sparsity
 from .plan import Plan
-from .schedules import SCHEDULES, Auto
+from .schedules import SCHEDULES, Auto, RigL
 
 # Taylor and OBD statistics are gathered on at most this many training samples.
 STATS_MAX_SAMPLES = 2048
@@ -104,6 +104,11 @@ class Pruner(Callback):
             state.shrink()
 
     @property
+    def moves_weights(self):
+        """Dynamic sparse training: the topology changes at epoch ends."""
+        return isinstance(self.schedule, RigL)
+
+    @property
     def needs_validation(self):
         return self.schedule.needs_validation
 
@@ -128,7 +133,7 @@ class Pruner(Callback):
         at the new target. A plan saved without its settings is taken to match.
         """
         plan = state.plan
-        if not plan.pending:
+        if not plan.unfinished:
             return "new"
         settings = self.settings(max_iter)
         saved = settings if plan.settings is None else plan.settings
@@ -296,6 +301,9 @@ class Pruner(Callback):
                         self, state, epoch.loss, plateau
                     )
             plan.plateau = [p.count, p.best_loss, p.best_validation_score]
+        elif self.schedule.updates(plan, state):
+            with self.trained_shape(state):
+                self.schedule.update(self, state)
         epoch.round_at_end = changed
         epoch.pending = self.pending
         epoch.finetuning = self.finetuning(state)
@@ -356,15 +364,20 @@ class Pruner(Callback):
             )
 
     # -- work ------------------------------------------------------------------
-    def _statistics(self, state):
-        if self.criterion not in NEEDS_STATISTICS:
-            return None
+    def _sample(self):
+        """The training data, or ``STATS_MAX_SAMPLES`` rows of it at random."""
         X, Y, sw = self.train_data
         n = X.shape[0]
         if n > STATS_MAX_SAMPLES:
             idx = np.sort(self.rng.choice(n, STATS_MAX_SAMPLES, replace=False))
             X, Y = X[idx], Y[idx]
             sw = None if sw is None else sw[idx]
+        return X, Y, sw
+
+    def _statistics(self, state):
+        if self.criterion not in NEEDS_STATISTICS:
+            return None
+        X, Y, sw = self._sample()
         taylor, fisher = gradient_statistics(
             X,
             Y,
@@ -397,6 +410,72 @@ class Pruner(Callback):
 
     def set_masks(self, state, masks):
         state.set_masks(masks)
+
+    def dense_gradient(self, state):
+        """Gradient of the data loss for every weight, pruned ones included."""
+        X, Y, sw = self._sample()
+        total = X.shape[0] if sw is None else float(sw.sum())
+        _, grads, _ = loss_and_gradients(
+            X,
+            Y,
+            state.coefs,
+            state.intercepts,
+            activation=state.activation,
+            out_activation=state.out_activation,
+            alpha=0.0,
+            denom=max(total, 1e-300),
+            sample_weight=sw,
+        )
+        return grads
+
+    def move_weights(self, state, fraction, grow):
+        """Move ``fraction`` of each pruned layer's kept weights: drop those
+        with the lowest criterion score, regrow as many where the dense
+        gradient is largest (``grow="gradient"``) or at random (``"random"``).
+
+        As in RigL's reference code, a dropped weight may be chosen again, and
+        then stays as it was; a weight regrown elsewhere starts at zero with
+        zero optimizer state (the drops are installed first, which zeroes
+        both). Each layer keeps its count. Records one entry of
+        ``pruning_history_``.
+        """
+        scores = self.scores(state)
+        grads = self.dense_gradient(state) if grow == "gradient" else None
+        kept_only, moved = [], []
+        n_moved = 0
+        for i, (mask, score) in enumerate(zip(state.masks, scores)):
+            kept = None if mask is None else np.flatnonzero(mask)
+            n = (
+                0
+                if kept is None
+                else min(int(fraction * kept.size), mask.size - kept.size)
+            )
+            if n == 0:
+                kept_only.append(mask)
+                moved.append(mask)
+                continue
+            drop = kept[np.argpartition(score.ravel()[kept], n - 1)[:n]]
+            after = mask.copy().ravel()
+            after[drop] = False
+            free = np.flatnonzero(~after)
+            if grads is None:
+                key = self.rng.uniform(size=free.size)
+            else:
+                key = np.abs(grads[i].ravel()[free]).astype(np.float64)
+            after[free[np.argpartition(-key, n - 1)[:n]]] = True
+            after = after.reshape(mask.shape)
+            kept_only.append(mask & after)
+            moved.append(after)
+            n_moved += int(np.count_nonzero(after & ~mask))
+        self.set_masks(state, kept_only)
+        self.set_masks(state, moved)
+        self.record(
+            state,
+            self.sparsity,
+            accepted=True,
+            update_fraction=float(fraction),
+            regrown=int(n_moved),
+        )
 
     def validation_loss(self, state, coefs):
         """Held-out loss of the network with weights ``coefs``."""

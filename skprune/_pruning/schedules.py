@@ -17,6 +17,10 @@ phases, kept in the :class:`~skprune._pruning.plan.Plan`:
 3. **fine-tuning**: the stopping rule ends the fit, as in MLPClassifier, at
    least ``finetune_iter`` epochs after the last round.
 
+Dynamic sparse training (``"rigl"``, ``"set"``) has no dense phase: it prunes
+to the target when training starts, and then, at each epoch end, moves a
+decaying share of the kept weights elsewhere (:class:`RigL`).
+
 A schedule answers the :class:`~skprune._pruning.pruner.Pruner` at each epoch
 end (:meth:`Schedule.after_epoch`), and says how many L-BFGS iterations to run
 before it must be asked again (:meth:`Schedule.iterations_to_next_round`).
@@ -47,6 +51,21 @@ AUTO_LOSS_RISE = 0.1
 # Greedy search: a rejected candidate is retried with half as many weights, this
 # many times, before the layer waits for the next round.
 GREEDY_BACKOFF = 2
+
+
+# Dynamic sparse training (RigL, SET): at each epoch end the share
+# ``update_fraction`` of each pruned layer's kept weights is dropped and as many
+# regrown, from RIGL_ALPHA at the start down to zero along a cosine over
+# RIGL_END_SHARE of ``max_iter`` (Evci et al. 2020 use 0.3 and 0.75).
+RIGL_ALPHA = 0.3
+RIGL_END_SHARE = 0.75
+
+
+def update_fraction(t, horizon, alpha=RIGL_ALPHA):
+    """RigL's cosine decay: ``alpha / 2 * (1 + cos(pi * t / horizon))``, then 0."""
+    if t >= horizon:
+        return 0.0
+    return alpha / 2 * (1 + math.cos(math.pi * t / horizon))
 
 
 def cubic_target(step, n_steps, initial, final):
@@ -134,6 +153,10 @@ class Schedule:
         """Whether :meth:`after_epoch` has anything to do at this epoch end (it
         runs on the network as trained, which costs a copy: see ``Pruner``)."""
         return self.due(pruner, plan, state, loss, plateau)
+
+    def updates(self, plan, state):
+        """Whether the topology is updated at this epoch end (RigL, SET)."""
+        return False
 
     def after_epoch(self, pruner, state, loss, plateau, force=False):
         """At an epoch end: prune if a round is due; True if the masks changed."""
@@ -381,10 +404,63 @@ class Greedy(Iterative):
             pruner.end_rounds(state)
 
 
+class RigL(Schedule):
+    """Dynamic sparse training with gradient regrowth (Evci et al. 2020).
+
+    The network is pruned to the target when training starts (at its
+    initial weights, so the criterion's ranking is that of a random draw,
+    spread over the layers by the scope: ``"erk"`` is RigL's). Then, at each
+    epoch end until ``RIGL_END_SHARE`` of ``max_iter``, each pruned layer
+    drops the share :func:`update_fraction` of its kept weights with the
+    lowest criterion score and regrows as many where the magnitude of the
+    dense gradient (on up to ``STATS_MAX_SAMPLES`` training samples) is
+    largest; regrown weights start at zero, with zero optimizer state. Each
+    layer keeps its count of weights exactly. Topology updates do not hold
+    training open: the stopping rule ends the fit as usual, at least
+    ``finetune_iter`` epochs after the start.
+    """
+
+    grow = "gradient"
+
+    def lay_out(self, pruner, plan, state, current):
+        plan.targets = [pruner.sparsity]
+        plan.phase = "ready"
+        horizon = max(1, math.ceil(RIGL_END_SHARE * pruner.max_iter))
+        plan.regrowth = [state.n_iter, state.n_iter + horizon]
+
+    def after_epoch(self, pruner, state, loss, plateau, force=False):
+        # The only round is the first, when training starts.
+        if not force:
+            return False
+        return super().after_epoch(pruner, state, loss, plateau, force)
+
+    def updates(self, plan, state):
+        return plan.regrowth is not None
+
+    def update(self, pruner, state):
+        """Drop and regrow at this epoch end; end the updates at the horizon."""
+        plan = pruner.plan
+        start, end = plan.regrowth
+        fraction = update_fraction(state.n_iter - start, end - start)
+        if state.n_iter >= end or fraction <= 0:
+            plan.regrowth = None
+            return
+        pruner.move_weights(state, fraction, self.grow)
+
+
+class SET(RigL):
+    """Sparse Evolutionary Training (Mocanu et al. 2018): as RigL, but the
+    weights are regrown at random positions (the baseline RigL must beat)."""
+
+    grow = "random"
+
+
 SCHEDULES = {
     "oneshot": Oneshot,
     "iterative": Iterative,
     "gradual": Gradual,
     "lottery": Lottery,
     "greedy": Greedy,
+    "rigl": RigL,
+    "set": SET,
 }
