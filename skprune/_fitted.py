@@ -11,9 +11,10 @@ inference network, the dense ``coefs_``) is rebuilt from the stored weights, so
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import config_context, get_config
 from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import assert_all_finite, check_is_fitted, validate_data
 
 from ._core import HIDDEN_ACTIVATIONS
 from ._optim import TrainState
@@ -214,6 +215,8 @@ class FittedNetwork:
         coefs, intercepts, masks, units = compact_network(
             state.coefs, state.intercepts, state.masks, state.activation, True
         )
+        if state.units is not None:  # units removed during training
+            units = [trained[u] for trained, u in zip(state.units, units)]
         sparse_coefs = [_frozen_csr(to_csr(c, m)) for c, m in zip(coefs, masks)]
         per_layer, sparsity = sparsity_against(
             kept_counts(state.masks, state.coefs), dense_sizes
@@ -310,32 +313,66 @@ class FittedNetwork:
             self.out_activation_,
         )
 
+    def _plain_input(self, X):
+        """Whether ``validate_data`` would return ``X`` itself, and say nothing.
+
+        True for a float32 or float64 ndarray of the fitted width with at least
+        one row, when no feature names were fitted and the values are finite
+        (or the user set ``assume_finite``). Such input skips ``validate_data``,
+        which takes most of a one-row ``predict``; anything else goes through
+        it, so every error and warning is scikit-learn's own.
+        """
+        if not (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float64, np.float32)
+            and X.shape[0] > 0
+            and X.shape[1] == self.__dict__.get("n_features_in_")
+            and "feature_names_in_" not in self.__dict__
+        ):
+            return False
+        if get_config()["assume_finite"]:
+            return True
+        # check_array's own first test: a finite sum means finite values. When
+        # it fails, validate_data looks at each value and words the error.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return bool(np.isfinite(X.sum()))
+
     def _forward(self, X):
         """Validated ``X`` through the stored network: the output activations."""
-        from sklearn.utils.validation import validate_data
-
-        check_is_fitted(self)
-        # Before validate_data, which may convert the matrix (scipy's compiled
-        # conversions trust its indices).
-        check_sparse_input(X)
-        # float64 and float32 input is not copied here: chunks are converted to
-        # the compute dtype one at a time, which bounds predict's memory.
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr"],
-            dtype=(np.float64, np.float32),
-            reset=False,
-        )
-        # Built when the weights are stored; a copy made for a callback in the
-        # middle of training builds its own for each call.
-        inference = self.__dict__.get("_inference") or self._build_inference()
+        # Built when the weights are stored, so that it also says the model is
+        # fitted; a copy made for a callback in the middle of training builds
+        # its own for each call.
+        inference = self.__dict__.get("_inference")
+        if inference is None:
+            check_is_fitted(self)
+            inference = self._build_inference()
+        if not self._plain_input(X):
+            # Before validate_data, which may convert the matrix (scipy's
+            # compiled conversions trust its indices).
+            check_sparse_input(X)
+            # float64 and float32 input is not copied here: chunks are converted
+            # to the compute dtype one at a time, which bounds predict's memory.
+            X = validate_data(
+                self,
+                X,
+                accept_sparse=["csr"],
+                dtype=(np.float64, np.float32),
+                reset=False,
+            )
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             out = inference.predict_proba(X)
         if not np.isfinite(out).all():
-            # X is finite (checked above), so the computation overflowed.
-            dtype = np.dtype(self._intercepts[0].dtype)
             data = X.data if sp.issparse(X) else X
+            if get_config()["assume_finite"]:
+                # The finite check was skipped on the user's word: a NaN or an
+                # infinity in X is the likelier cause, said as the check says it.
+                with config_context(assume_finite=False):
+                    assert_all_finite(
+                        data, estimator_name=type(self).__name__, input_name="X"
+                    )
+            # X is finite, so the computation overflowed.
+            dtype = np.dtype(self._intercepts[0].dtype)
             raise ValueError(
                 f"X holds values too large for this model's {dtype} computation "
                 f"(largest magnitude {np.max(np.abs(data)):.3g}; {dtype} overflows "

@@ -209,10 +209,12 @@ class InferenceNetwork:
     ``DENSE_DENSITY_THRESHOLD`` of its weights, and CSR otherwise. Activations
     flow as (samples x units) blocks; a CSR layer is applied as ``W.T @ A.T``,
     the CSR-times-dense product scipy does fastest (each stored weight scales a
-    contiguous run of samples), at the cost of transposing the block. Input
-    features that no kept weight reads are skipped. Rows are processed in chunks
+    contiguous run of samples), at the cost of transposing the block; a single
+    row goes through ``W.T @ a`` as a vector instead. Input features that no
+    kept weight reads are skipped. Rows are processed in chunks
     (``CHUNK_BYTES_DENSE`` or ``CHUNK_BYTES_SPARSE`` of activations), so memory
-    stays bounded whatever the number of rows.
+    stays bounded whatever the number of rows; a call that fits in one chunk
+    computes its output directly.
 
     Built at the end of ``fit`` and after unpickling; never pickled.
     """
@@ -231,6 +233,12 @@ class InferenceNetwork:
             c.toarray() if density(c) > DENSE_DENSITY_THRESHOLD else sp.csr_array(c.T)
             for c in coefs
         ]
+        # Dense input reaches a CSR first layer whole: its unused inputs are
+        # empty columns, which cost nothing, while gathering the used ones
+        # would copy the input.
+        self._gather_dense = self.used is not None and not sp.issparse(self.layers[0])
+        if self.used is not None and not self._gather_dense:
+            self.layers[0] = sp.csr_array(first.T)
         self._first = coefs[0]
         self._first_dense = None
         self.intercepts = list(intercepts)
@@ -257,10 +265,15 @@ class InferenceNetwork:
         proba : ndarray of shape (n_samples, n_outputs)
         """
         n_samples = X.shape[0]
-        out = np.empty((n_samples, self.intercepts[-1].shape[0]), dtype=self.dtype)
-        for start in range(0, n_samples, self.chunk_rows):
-            stop = min(start + self.chunk_rows, n_samples)
-            out[start:stop] = self._forward_chunk(X[start:stop])
+        if n_samples <= self.chunk_rows:
+            # The last layer's block is fresh: it becomes the output.
+            out = np.ascontiguousarray(self._forward_chunk(X))
+        else:
+            n_outputs = self.intercepts[-1].shape[0]
+            out = np.empty((n_samples, n_outputs), dtype=self.dtype)
+            for start in range(0, n_samples, self.chunk_rows):
+                stop = min(start + self.chunk_rows, n_samples)
+                out[start:stop] = self._forward_chunk(X[start:stop])
         ACTIVATIONS[self.out_activation](out)
         if self.out_activation == "logistic":
             # In float32 the sigmoid reaches exactly 0 or 1 for |z| > 17; keep
@@ -270,17 +283,23 @@ class InferenceNetwork:
         return out
 
     def _forward_chunk(self, X):
+        """Output pre-activations of a block of rows, in a new array."""
         hidden = ACTIVATIONS[self.activation]
-        if self.used is not None:
+        sparse_input = sp.issparse(X)
+        if (sparse_input and self.used is not None) or self._gather_dense:
             X = X[:, self.used]
         last = len(self.layers) - 1
         A = X
         for i, W in enumerate(self.layers):
-            if i == 0 and sp.issparse(X):
+            if i == 0 and sparse_input:
                 # Sparse input: sparse rows times a dense first layer.
                 if self._first_dense is None:
                     self._first_dense = self._first.toarray()
                 Z = np.asarray(X @ self._first_dense, dtype=self.dtype)
+            elif sp.issparse(W) and A.shape[0] == 1:
+                # scipy's matrix-vector product: no transposes, and less of
+                # its dispatch than a one-column matrix takes.
+                Z = (W @ np.asarray(A[0], dtype=self.dtype))[np.newaxis]
             elif sp.issparse(W):
                 Z = (W @ np.ascontiguousarray(A.T, dtype=self.dtype)).T
             else:
