@@ -9,6 +9,8 @@ the only in-place work is on arrays the function allocated or on arguments named
 ``out`` (or documented as modified in place).
 """
 
+import math
+
 import numpy as np
 from scipy.special import expit, xlogy
 
@@ -119,8 +121,72 @@ def init_params(layer_units, activation, rng, dtype):
     return coefs, intercepts
 
 
+class Workspace:
+    """The arrays a training step writes, kept from one minibatch to the next.
+
+    A step of minibatch training writes a dozen arrays (each layer's
+    activation, delta and gradients, the gathered minibatch); allocating them
+    anew at every step costs as much as the small products that fill them.
+    :func:`loss_and_gradients` given a workspace writes into its arrays
+    instead, so the gradients it returns are overwritten by the next call.
+    Each array is a view of one buffer per name, allocated once for the
+    largest shape asked (the last minibatch of an epoch may be smaller, and
+    removing units shrinks the layers).
+
+    ``layers`` holds, for :func:`loss_and_gradients`'s ``sparse``, the layers
+    computing their products over their kept weights (set by the training
+    loop, which rebuilds them whenever the weights' arrays change).
+    """
+
+    def __init__(self):
+        self._buffers = {}
+        self._views = {}
+        self.layers = None
+
+    def array(self, name, shape, dtype):
+        """An array of ``shape`` and ``dtype`` owned by ``name`` (uninitialised)."""
+        key = (name, shape)
+        view = self._views.get(key)
+        if view is not None and view.dtype == dtype:
+            return view
+        size = math.prod(shape)
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.size < size or buffer.dtype != dtype:
+            buffer = np.empty(size, dtype=dtype)
+            self._buffers[name] = buffer
+            self._views = {k: v for k, v in self._views.items() if k[0] != name}
+        view = buffer[:size].reshape(shape)
+        self._views[key] = view
+        return view
+
+    def take(self, name, a, indices):
+        """``a[indices]`` (rows), written into the array owned by ``name``; a
+        slice of rows gives a view instead."""
+        if isinstance(indices, slice):
+            return a[indices]
+        out = self.array(name, (indices.size, *a.shape[1:]), a.dtype)
+        # mode="clip" spares NumPy's defensive copy (the indices are valid).
+        return np.take(a, indices, axis=0, out=out, mode="clip")
+
+
+class _NoWorkspace:
+    """New arrays every time: the workspace of one-off calls."""
+
+    @staticmethod
+    def array(name, shape, dtype):
+        return np.empty(shape, dtype=dtype)
+
+
 def forward(
-    X, coefs, intercepts, activation, out_activation, kernels=None, first_layer=None
+    X,
+    coefs,
+    intercepts,
+    activation,
+    out_activation,
+    kernels=None,
+    sparse=None,
+    workspace=None,
+    raw_output=False,
 ):
     """Forward pass that keeps every layer's output (for backpropagation).
 
@@ -135,40 +201,65 @@ def forward(
     kernels : dict, default=None
         Compiled kernels (``_kernels.compiled()``): relu layers then add the bias
         and clip in one pass, with the same result.
-    first_layer : object, default=None
-        Computes the first layer's product itself (``first_layer.product()``,
-        see ``_kernels.SparseInputLayer``), from a minibatch it holds; ``X`` is
-        then not used.
+    sparse : list, default=None
+        Per layer, None (a dense product) or an object computing the layer's
+        products over its kept weights (``_kernels.SparseLayer``). Such a layer
+        reads its input and writes its output feature-major: those activations
+        are transposed views of C-contiguous arrays.
+    workspace : Workspace, default=None
+        Write every layer's output into the workspace's arrays (None: new
+        arrays).
+    raw_output : bool, default=False
+        Leave the output layer as its product alone, before the bias and the
+        output activation (:func:`loss_and_gradients` finishes it, fused with
+        the loss).
 
     Returns
     -------
     activations : list of ndarray
-        ``[X, hidden_1, ..., output]``; the last item holds probabilities.
+        ``[X, hidden_1, ..., output]``; the last item holds probabilities (or
+        the raw output, see ``raw_output``).
     """
+    ws = _NoWorkspace if workspace is None else workspace
     activations = [X]
     hidden = ACTIVATIONS[activation]
     last = len(coefs) - 1
+    sparse = sparse or [None] * len(coefs)
     fused = kernels is not None and activation == "relu"
+    n_samples = X.shape[0]
     for i, (coef, intercept) in enumerate(zip(coefs, intercepts)):
-        if i == 0 and first_layer is not None:
-            Z = first_layer.product()
-        elif i == last and isinstance(activations[-1], np.ndarray):
+        A = activations[-1]
+        fan_out = coef.shape[1]
+        dtype = coef.dtype if A.dtype == coef.dtype else np.result_type(A, coef)
+        if sparse[i] is not None:
+            if not A.T.flags.c_contiguous:  # the data, one row per sample
+                AT = ws.array("input_t", A.shape[::-1], dtype)
+                np.copyto(AT, A.T)
+                activations[-1] = A = AT.T  # for the gradient, in backward
+            ZT = ws.array(("z", i), (fan_out, n_samples), dtype)
+            Z = sparse[i].forward(A.T, ZT).T
+        elif not isinstance(A, np.ndarray):
+            Z = np.asarray(A @ coef)
+        elif i == last or (i < last and sparse[i + 1] is not None):
             # The output comes out transposed (column-major): the softmax and
             # the loss then reduce each row over contiguous columns, several
-            # times faster than along rows of a few outputs.
-            Z = (coef.T @ activations[-1].T).T
+            # times faster than along rows of a few outputs. (A sparse layer
+            # next reads it that way too.)
+            ZT = ws.array(("z", i), (fan_out, n_samples), dtype)
+            Z = np.matmul(coef.T, A.T, out=ZT).T
         else:
-            Z = np.asarray(activations[-1] @ coef)
-        if i < last and fused and Z.flags.c_contiguous:
+            Z = np.matmul(A, coef, out=ws.array(("z", i), (n_samples, fan_out), dtype))
+        if i == last:
+            if not raw_output:
+                Z += intercept
+                ACTIVATIONS[out_activation](Z)
+        elif fused and Z.flags.c_contiguous:
             kernels["bias_relu"](Z, intercept)
-        elif i < last and fused and Z.T.flags.c_contiguous:
+        elif fused and Z.T.flags.c_contiguous:
             kernels["bias_relu_rows"](Z.T, intercept)
-        elif i < last:
+        else:
             Z += intercept
             hidden(Z)
-        else:
-            Z += intercept
-            ACTIVATIONS[out_activation](Z)
         activations.append(Z)
     return activations
 
@@ -253,7 +344,8 @@ def loss_and_gradients(
     masks=None,
     penalty_gradient=True,
     kernels=None,
-    first_layer=None,
+    sparse=None,
+    workspace=None,
 ):
     """Loss and its gradients for one batch, by backpropagation.
 
@@ -285,12 +377,16 @@ def loss_and_gradients(
         stochastic solvers pass False and let the optimizer add it, fused with
         its own update (the loss always includes the penalty).
     kernels : dict, default=None
-        Compiled kernels for the forward pass, see :func:`forward`.
-    first_layer : object, default=None
-        Computes the first layer's products from a minibatch it holds (``X`` is
-        then not used, see :func:`forward`); the first layer's gradient is then
-        ``first_layer.gradient(delta)``, packed over its kept weights, and
+        Compiled kernels, see :func:`forward`; with a softmax output, the
+        softmax, the loss and the output delta then run fused (same results).
+    sparse : list, default=None
+        Per layer, None or the object computing the layer's products over its
+        kept weights (see :func:`forward`); that layer's gradient is then
+        packed over its kept weights (``sparse[i].index``), and
         ``penalty_gradient`` must be False.
+    workspace : Workspace, default=None
+        Write activations, deltas and gradients into the workspace's arrays:
+        the returned gradients are then overwritten by the next call.
 
     Returns
     -------
@@ -298,74 +394,175 @@ def loss_and_gradients(
     coef_grads : list of ndarray
     intercept_grads : list of ndarray
     """
-    if first_layer is not None and penalty_gradient and alpha:
+    if sparse is not None and any(sparse) and penalty_gradient and alpha:
         raise ValueError(
-            "first_layer computes a packed gradient without the L2 term: pass "
+            "A sparse layer computes a packed gradient without the L2 term: pass "
             "penalty_gradient=False and let the optimizer add it."
         )
+    ws = _NoWorkspace if workspace is None else workspace
+    fuse = kernels is not None and out_activation == "softmax"
     activations = forward(
-        X, coefs, intercepts, activation, out_activation, kernels, first_layer
+        X,
+        coefs,
+        intercepts,
+        activation,
+        out_activation,
+        kernels,
+        sparse,
+        workspace,
+        raw_output=fuse,
     )
     out = activations[-1]
-    data_loss = LOSS_SUMS[out_activation](Y, out, out_activation, sample_weight)
-    penalty = sum(float(np.vdot(c, c)) for c in coefs)
+    sparse_out = sparse is not None and sparse[-1] is not None
+    if fuse and out.T.flags.c_contiguous:
+        data_loss, delta, bias_grad = _softmax_loss(
+            kernels, out, intercepts[-1], Y, sample_weight, denom, ws, sparse_out
+        )
+    else:
+        if fuse:
+            out += intercepts[-1]
+            ACTIVATIONS[out_activation](out)
+        data_loss = LOSS_SUMS[out_activation](Y, out, out_activation, sample_weight)
+        # For softmax + cross-entropy, logistic + binary cross-entropy,
+        # identity + squared error and exp + Poisson deviance the output delta
+        # is simply P - Y (as in MLPRegressor, not divided by the number of
+        # outputs). Dividing it by ``denom`` here scales every gradient below
+        # at the cost of one small array.
+        delta = np.subtract(out, Y, out=ws.array("delta", Y.shape, out.dtype))
+        if sample_weight is not None:
+            delta *= sample_weight[:, np.newaxis]
+        delta /= denom
+        bias_grad = None
+    if sparse is None:
+        penalty = sum(float(np.vdot(c, c)) for c in coefs)
+    else:  # a sparse layer sums over its kept weights only
+        penalty = sum(
+            float(np.vdot(c, c)) if s is None else s.sum_squares()
+            for c, s in zip(coefs, sparse)
+        )
     loss = (data_loss + 0.5 * alpha * penalty) / denom
-
-    # For softmax + cross-entropy, logistic + binary cross-entropy, identity +
-    # squared error and exp + Poisson deviance the output delta is simply P - Y
-    # (as in MLPRegressor, not divided by the number of outputs). Dividing it
-    # by ``denom`` here scales every gradient below at the cost of one small
-    # array.
-    delta = out - Y
-    if sample_weight is not None:
-        delta *= sample_weight[:, np.newaxis]
-    delta /= denom
     l2 = alpha / denom if alpha and penalty_gradient else 0.0
     coef_grads, intercept_grads = backward(
-        activations, delta, coefs, activation, l2, masks, kernels, first_layer
+        activations, delta, coefs, activation, l2, masks, kernels, sparse, ws, bias_grad
     )
     return loss, coef_grads, intercept_grads
 
 
-def backward(activations, delta, coefs, activation, l2, masks, kernels, first_layer):
+def _softmax_loss(kernels, Z, intercept, Y, sample_weight, denom, ws, transposed):
+    """The softmax output, its summed cross-entropy, the output delta and its
+    bias gradient, fused around NumPy's exp (``_kernels.softmax_loss``); the
+    same results as :func:`log_loss_sum` and the NumPy delta. ``Z`` is the
+    output layer's product, a transposed view, finished in place. The delta is
+    C-contiguous, or a transposed view with ``transposed`` (for a sparse output
+    layer)."""
+    ZT = Z.T
+    n_outputs, n_samples = ZT.shape
+    dtype = ZT.dtype.type
+    scratch = ws.array("softmax", (n_samples,), ZT.dtype)
+    kernels["softmax_shift"](ZT, intercept, scratch)
+    np.exp(ZT, out=ZT)
+    eps = dtype(np.finfo(dtype).eps)
+    per_sample = ws.array("per_sample", (n_samples,), ZT.dtype)
+    if transposed:
+        delta = ws.array("delta", (n_outputs, n_samples), ZT.dtype).T
+    else:
+        delta = ws.array("delta", (n_samples, n_outputs), ZT.dtype)
+    bias_grad = ws.array("output_bias_grad", (n_outputs,), ZT.dtype)
+    kernels["softmax_loss"](
+        ZT,
+        Y,
+        sample_weight,
+        dtype(denom),
+        eps,
+        1 - eps,
+        scratch,
+        per_sample,
+        delta,
+        bias_grad,
+    )
+    return -float(per_sample.sum(dtype=np.float64)), delta, bias_grad
+
+
+def backward(
+    activations,
+    delta,
+    coefs,
+    activation,
+    l2,
+    masks,
+    kernels,
+    sparse=None,
+    workspace=None,
+    bias_grad=None,
+):
     """Backpropagate the output ``delta``: the gradients of every layer.
 
     ``activations`` come from :func:`forward` (modified in place); ``l2`` adds
     ``l2 * W`` to each weight gradient, ``masks`` zero the pruned weights'
-    gradients; ``kernels`` and ``first_layer`` as in :func:`loss_and_gradients`.
+    gradients; ``kernels``, ``sparse`` and ``workspace`` as in
+    :func:`loss_and_gradients`. ``bias_grad`` is the output layer's, if
+    already summed.
     """
+    ws = _NoWorkspace if workspace is None else workspace
     derivative = DERIVATIVES[activation]
     fused = kernels is not None and activation == "relu"
     n_layers = len(coefs)
+    sparse = sparse or [None] * n_layers
     coef_grads = [None] * n_layers
     intercept_grads = [None] * n_layers
-    bias_grad = delta.sum(axis=0)
+    n_samples = delta.shape[0]
+    if bias_grad is None:
+        out = ws.array("output_bias_grad", delta.shape[1:], delta.dtype)
+        bias_grad = np.add.reduce(delta, axis=0, out=out)
     for i in range(n_layers - 1, -1, -1):
         intercept_grads[i] = bias_grad
-        if i == 0 and first_layer is not None:
-            coef_grads[0] = first_layer.gradient(delta)
-            break
-        grad = np.asarray(activations[i].T @ delta)
-        if l2:
-            grad += l2 * coefs[i]
-        if masks is not None and masks[i] is not None:
-            grad *= masks[i]
-        coef_grads[i] = grad
+        A = activations[i]
+        coef = coefs[i]
+        dtype = delta.dtype
+        if sparse[i] is not None:
+            DT = delta.T
+            if not DT.flags.c_contiguous:
+                DT = ws.array(("delta_t", i), DT.shape, dtype)
+                np.copyto(DT, delta.T)
+            grad = ws.array(("coef_grad", i), sparse[i].index.shape, dtype)
+            coef_grads[i] = sparse[i].gradient(A.T, DT, grad)
+        else:
+            if isinstance(A, np.ndarray):
+                grad = np.matmul(
+                    A.T, delta, out=ws.array(("coef_grad", i), coef.shape, dtype)
+                )
+            else:
+                grad = np.asarray(A.T @ delta)
+            if l2:
+                grad += l2 * coef
+            if masks is not None and masks[i] is not None:
+                grad *= masks[i]
+            coef_grads[i] = grad
         if i == 0:
             break
-        if i == 1 and first_layer is not None:
-            # Transposed product: the first layer reads delta.T row by row, and
-            # the derivative then meets an activation of the same layout.
-            delta = (coefs[1] @ delta.T).T
+        fan_in = coef.shape[0]
+        if sparse[i] is not None:
+            out = ws.array(("delta", i), (fan_in, n_samples), dtype)
+            delta = sparse[i].backward(DT, out).T
+        elif sparse[i - 1] is not None:
+            # Transposed product: the sparse layer below reads delta.T row by
+            # row, and the derivative then meets an activation of the same
+            # layout.
+            out = ws.array(("delta", i), (fan_in, n_samples), dtype)
+            delta = np.matmul(coef, delta.T, out=out).T
         else:
-            delta = delta @ coefs[i].T
-        if fused and delta.flags.c_contiguous and activations[i].flags.c_contiguous:
+            out = ws.array(("delta", i), (n_samples, fan_in), dtype)
+            delta = np.matmul(delta, coef.T, out=out)
+        A = activations[i]
+        bias_grad = ws.array(("bias_grad", i - 1), (fan_in,), dtype)
+        if fused and delta.flags.c_contiguous and A.flags.c_contiguous:
             # The relu derivative and the bias gradient in one pass.
-            bias_grad = np.empty(delta.shape[1], dtype=delta.dtype)
-            kernels["relu_backward"](activations[i], delta, bias_grad)
+            kernels["relu_backward"](A, delta, bias_grad)
+        elif fused and delta.T.flags.c_contiguous and A.T.flags.c_contiguous:
+            kernels["relu_backward_rows"](A.T, delta.T, bias_grad)
         else:
-            derivative(activations[i], delta)
-            bias_grad = delta.sum(axis=0)
+            derivative(A, delta)
+            np.add.reduce(delta, axis=0, out=bias_grad)
     return coef_grads, intercept_grads
 
 

@@ -8,6 +8,7 @@ from sklearn.neural_network._base import ACTIVATIONS as SK_ACTIVATIONS
 from skprune._core import (
     ACTIVATIONS,
     HIDDEN_ACTIVATIONS,
+    Workspace,
     forward,
     init_params,
     log_loss_sum,
@@ -108,6 +109,38 @@ def test_sparse_input_gives_the_same_gradients():
     assert dense[0] == pytest.approx(sparse[0])
     for a, b in zip(dense[1] + dense[2], sparse[1] + sparse[2]):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("out_activation", ["softmax", "logistic", "identity", "exp"])
+@pytest.mark.parametrize("sparse_X", [False, True])
+def test_a_reused_workspace_gives_the_same_bits(out_activation, sparse_X):
+    # Activations, deltas and gradients written into reused arrays: the same
+    # results as new arrays, whatever the minibatch size and layer widths of
+    # the call before (a smaller last batch, units removed).
+    X, Y = _problem(out_activation, n_samples=12, n_features=6)
+    X = X.astype(np.float32)
+    Y = np.abs(Y).astype(np.float32)
+    coefs, intercepts = init_params(
+        [6, 5, 4, 3], "tanh", np.random.RandomState(0), np.float32
+    )
+    kwargs = dict(activation="tanh", out_activation=out_activation, alpha=1e-3)
+    workspace = Workspace()
+    narrow = [np.ascontiguousarray(coefs[0][:, :3]), coefs[1][:3], coefs[2]]
+    for rows, (c, b) in [
+        (slice(0, 12), (coefs, intercepts)),
+        (slice(0, 5), (coefs, intercepts)),
+        (slice(0, 12), (narrow, [intercepts[0][:3], *intercepts[1:]])),
+        (slice(0, 12), (coefs, intercepts)),
+    ]:
+        Xb = sp.csr_array(X[rows]) if sparse_X else X[rows]
+        n = float(Y[rows].shape[0])
+        fresh = loss_and_gradients(Xb, Y[rows], c, b, denom=n, **kwargs)
+        reused = loss_and_gradients(
+            Xb, Y[rows], c, b, denom=n, workspace=workspace, **kwargs
+        )
+        assert reused[0] == fresh[0]
+        for a, e in zip(reused[1] + reused[2], fresh[1] + fresh[2]):
+            np.testing.assert_array_equal(a, e)
 
 
 def test_predict_proba_dense_is_the_forward_output():

@@ -1,5 +1,5 @@
 """The optional compiled kernels: the fused steps give the same bits as the NumPy
-code; the sparse input layer gives the same products, summed in another order."""
+code; the sparse layers give the same products, summed in another order."""
 
 import os
 import subprocess
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from skprune import PrunedMLPClassifier, _kernels
-from skprune._core import loss_and_gradients
+from skprune._core import Workspace, init_params, loss_and_gradients
 from skprune._optim import Adam
 from skprune._optim import loop as _loop
 
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 def _fit(monkeypatch, setting, X, y, sparse_input=False, **params):
     monkeypatch.setenv("SKPRUNE_NUMBA", setting)
     if not sparse_input:
-        # The sparse input layer sums in another order: tested on its own below.
-        monkeypatch.setattr(_loop, "_sparse_input_layer", lambda *args: None)
+        # The sparse layers sum in another order: tested on their own below.
+        monkeypatch.setattr(_loop, "_sparse_layers", lambda *args: None)
     params = {"hidden_layer_sizes": (40, 20), "max_iter": 12, **params}
     return PrunedMLPClassifier(random_state=0, **params).fit(X, y)
 
@@ -90,70 +90,206 @@ def test_without_numba_the_numpy_code_runs(monkeypatch, digits_600):
     np.testing.assert_array_equal(fallback.predict_proba(X), reference.predict_proba(X))
 
 
+def _sparse_problem(dtype, sizes=(30, 12, 9, 4), n_samples=23, density=0.15, seed=0):
+    """A relu network pruned to ``density``, a minibatch, and the kept indices."""
+    rng = np.random.default_rng(seed)
+    coefs, intercepts = init_params(
+        list(sizes), "relu", np.random.RandomState(0), dtype
+    )
+    masks = [rng.random(c.shape) < density for c in coefs]
+    masks[0][3] = False  # an input with no weight left
+    masks[1][:, 2] = False  # a hidden unit with no input left
+    for c, m in zip(coefs, masks):
+        c *= m
+    X = rng.standard_normal((n_samples, sizes[0])).astype(dtype)
+    Y = np.eye(sizes[-1], dtype=dtype)[rng.integers(0, sizes[-1], n_samples)]
+    return X, Y, coefs, intercepts, masks, [np.flatnonzero(m) for m in masks]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_sparse_input_layer_products(dtype):
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((50, 30)).astype(dtype)
-    W = rng.standard_normal((30, 8)).astype(dtype)
-    mask = rng.random(W.shape) < 0.15
-    mask[3] = False  # an input with no weight left
-    W *= mask
-    index = np.flatnonzero(mask)
-    layer = _kernels.SparseInputLayer(_kernels.compiled(), X, W, index)
-    rows = rng.permutation(50)[:17]
-    layer.load(rows)
+def test_sparse_layer_products(dtype):
+    X, _, coefs, _, _, index = _sparse_problem(dtype)
+    W = coefs[1]
+    layer = _kernels.SparseLayer(_kernels.compiled(), W, index[1])
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((17, W.shape[0])).astype(dtype)
+    delta = rng.standard_normal((17, W.shape[1])).astype(dtype)
+    AT, DT = np.ascontiguousarray(A.T), np.ascontiguousarray(delta.T)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(layer.product(), X[rows] @ W, rtol=rtol, atol=rtol)
-    delta = rng.standard_normal((17, 8)).astype(dtype)
-    expected = (X[rows].T @ delta).ravel()[index]
-    for layout in (delta, np.asfortranarray(delta)):
-        gradient = layer.gradient(layout)
-        assert gradient.dtype == dtype and gradient.shape == index.shape
-        np.testing.assert_allclose(gradient, expected, rtol=rtol, atol=rtol)
+
+    def check(actual, expected):
+        assert actual.dtype == dtype
+        np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol)
+
+    check(layer.forward(AT, np.empty((W.shape[1], 17), dtype)), (A @ W).T)
+    check(layer.backward(DT, np.empty((W.shape[0], 17), dtype)), (delta @ W.T).T)
+    packed = layer.gradient(AT, DT, np.empty(index[1].size, dtype))
+    check(packed, (A.T @ delta).ravel()[index[1]])
+    assert layer.sum_squares() == pytest.approx(float(np.sum(W * W)), rel=rtol)
     # The optimizer updates the weights in place: the next product sees them.
-    W.reshape(-1)[index] *= 2
-    np.testing.assert_allclose(layer.product(), X[rows] @ W, rtol=rtol, atol=rtol)
+    W.reshape(-1)[index[1]] *= 2
+    check(layer.forward(AT, np.empty((W.shape[1], 17), dtype)), (A @ W).T)
+    # The input layer gathers its minibatch feature-major.
+    rows = rng.permutation(len(X))[:19]
+    gathered = layer.gather(X, rows, np.empty((X.shape[1], 19), dtype))
+    np.testing.assert_array_equal(gathered, X[rows].T)
 
 
-def test_sparse_input_layer_refuses_a_gradient_without_its_penalty():
-    # Its packed gradient has no L2 term: the optimizer must add it.
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((20, 6))
-    coefs = [rng.standard_normal((6, 4)), rng.standard_normal((4, 3))]
-    intercepts = [np.zeros(4), np.zeros(3)]
-    index = np.flatnonzero(rng.random(24) < 0.5)
-    layer = _kernels.SparseInputLayer(_kernels.compiled(), X, coefs[0], index)
-    layer.load(np.arange(20))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "sparse_layers", [(0,), (1,), (2,), (0, 1), (1, 2), (0, 2), (0, 1, 2)]
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_layers_give_the_masked_dense_gradients(dtype, sparse_layers, weighted):
+    # Input, hidden and output layers, alone or next to each other: every
+    # layout the forward and backward passes switch between.
+    X, Y, coefs, intercepts, masks, index = _sparse_problem(dtype)
+    kernels = _kernels.compiled()
+    sw = np.random.default_rng(2).random(len(X)).astype(dtype) if weighted else None
+    common = dict(
+        activation="relu",
+        out_activation="softmax",
+        alpha=1e-3,
+        denom=float(len(X)),
+        sample_weight=sw,
+        penalty_gradient=False,
+    )
+    loss, dense, dense_b = loss_and_gradients(
+        X, Y, coefs, intercepts, masks=masks, **common
+    )
+    sparse = [
+        _kernels.SparseLayer(kernels, c, i) if k in sparse_layers else None
+        for k, (c, i) in enumerate(zip(coefs, index))
+    ]
+    workspace = Workspace()
+    for _ in range(2):  # the second call reuses the workspace's arrays
+        loss_s, grads, grads_b = loss_and_gradients(
+            X,
+            Y,
+            coefs,
+            intercepts,
+            kernels=kernels,
+            sparse=sparse,
+            workspace=workspace,
+            masks=masks,
+            **common,
+        )
+        rtol = 1e-5 if dtype == np.float32 else 1e-12
+        assert loss_s == pytest.approx(loss, rel=rtol)
+        for k, (g, d, i) in enumerate(zip(grads, dense, index)):
+            expected = d.ravel()[i] if k in sparse_layers else d
+            assert g.shape == expected.shape
+            np.testing.assert_allclose(g, expected, rtol=rtol, atol=rtol)
+        for g, d in zip(grads_b, dense_b):
+            np.testing.assert_allclose(g, d, rtol=rtol, atol=rtol)
+
+
+def test_sparse_layers_refuse_a_gradient_without_its_penalty():
+    # Their packed gradient has no L2 term: the optimizer must add it.
+    X, Y, coefs, intercepts, _, index = _sparse_problem(np.float64)
+    sparse = [None, _kernels.SparseLayer(_kernels.compiled(), coefs[1], index[1]), None]
     with pytest.raises(ValueError, match="penalty_gradient=False"):
         loss_and_gradients(
-            None,
-            np.eye(3)[np.arange(20) % 3],
+            X,
+            Y,
             coefs,
             intercepts,
             activation="relu",
             out_activation="softmax",
             alpha=1e-4,
             denom=20.0,
-            first_layer=layer,
+            kernels=_kernels.compiled(),
+            sparse=sparse,
         )
 
 
-def test_sparse_input_layer_trains_like_dense_products(monkeypatch, digits_600):
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fused_softmax_and_workspace_give_numpys_bits(dtype, weighted):
+    # The fused output (softmax, loss, delta) and the reused arrays change
+    # nothing, also for a smaller last minibatch and after units are removed.
+    X, Y, coefs, intercepts, _, _ = _sparse_problem(dtype, density=1.0)
+    sw = np.random.default_rng(2).random(len(X)).astype(dtype) if weighted else None
+    common = dict(activation="relu", out_activation="softmax", alpha=1e-3)
+    workspace = Workspace()
+    shrunk = [coefs[0][:, :9], coefs[1][:9], coefs[2]]
+    for rows, params in [
+        (slice(0, 23), (coefs, intercepts)),
+        (slice(0, 11), (coefs, intercepts)),
+        (slice(0, 23), (shrunk, [intercepts[0][:9], *intercepts[1:]])),
+    ]:
+        c, b = ([np.ascontiguousarray(a) for a in p] for p in params)
+        Xb, Yb, swb = X[rows], Y[rows], None if sw is None else sw[rows]
+        n = float(len(Xb))
+        reference = loss_and_gradients(
+            Xb, Yb, c, b, denom=n, sample_weight=swb, **common
+        )
+        fused = loss_and_gradients(
+            Xb,
+            Yb,
+            c,
+            b,
+            denom=n,
+            sample_weight=swb,
+            kernels=_kernels.compiled(),
+            workspace=workspace,
+            **common,
+        )
+        assert fused[0] == reference[0]
+        for a, e in zip(fused[1] + fused[2], reference[1] + reference[2]):
+            np.testing.assert_array_equal(a, e)
+
+
+class _Optimizer:
+    def __init__(self, index):
+        self.index = index
+
+
+class _State:
+    def __init__(self, coefs):
+        self.coefs = coefs
+
+
+def test_sparse_layers_are_rebuilt_when_the_arrays_change():
+    # Pruning, removing units and restoring a snapshot put new arrays in the
+    # state (and a new index in the optimizer): no layer built for the old
+    # ones may survive, while unchanged ones are reused.
+    X, _, coefs, _, masks, index = _sparse_problem(np.float32, density=0.1)
+    kernels = _kernels.compiled()
+    state, optimizer = _State(list(coefs)), _Optimizer([None, index[1], index[2]])
+    first = _loop._sparse_layers(kernels, X, state, optimizer, None)
+    assert first[0] is None and first[1] is not None and first[2] is not None
+    again = _loop._sparse_layers(kernels, X, state, optimizer, first)
+    assert again[1] is first[1] and again[2] is first[2]
+    state.coefs[1] = coefs[1][:, :8].copy()  # a unit removed: a smaller array
+    optimizer.index[1] = np.flatnonzero(masks[1][:, :8])
+    optimizer.index[2] = index[2].copy()  # same values, new array
+    rebuilt = _loop._sparse_layers(kernels, X, state, optimizer, again)
+    assert rebuilt[1] is not first[1] and rebuilt[1].coef is state.coefs[1]
+    assert rebuilt[2] is not first[2]
+    # Without compressed optimizer state or without the kernels: dense.
+    optimizer.index = [None, None, None]
+    assert _loop._sparse_layers(kernels, X, state, optimizer, rebuilt) is None
+    assert _loop._sparse_layers(None, X, state, _Optimizer(index), None) is None
+
+
+def test_sparse_layers_train_like_dense_products(monkeypatch, digits_600):
     X, y = digits_600
-    params = {"sparsity": 0.95, "max_iter": 20}
-    calls = []
-    build = _loop._sparse_input_layer
+    # Hidden (60, 40): every layer (input, hidden, output) ends below the
+    # crossover density, also once dead units are removed.
+    params = {"sparsity": 0.95, "max_iter": 20, "hidden_layer_sizes": (60, 40)}
+    used = set()
+    build = _loop._sparse_layers
 
-    def counted(*args):
-        layer = build(*args)
-        calls.append(layer is not None)
-        return layer
+    def recorded(*args):
+        layers = build(*args)
+        used.update(i for i, layer in enumerate(layers or ()) if layer is not None)
+        return layers
 
-    monkeypatch.setattr(_loop, "_sparse_input_layer", counted)
+    monkeypatch.setattr(_loop, "_sparse_layers", recorded)
     monkeypatch.setenv("SKPRUNE_NUMBA", "1")
-    sparse = PrunedMLPClassifier(random_state=0, hidden_layer_sizes=(40, 20), **params)
-    sparse.fit(X, y)
-    assert any(calls)  # the last epochs ran on the kept weights only
+    sparse = PrunedMLPClassifier(random_state=0, **params).fit(X, y)
+    assert used == {0, 1, 2}  # the last epochs ran on the kept weights only
     dense = _fit(monkeypatch, "1", X, y, **params)
     np.testing.assert_allclose(sparse.loss_curve_, dense.loss_curve_, rtol=1e-4)
     np.testing.assert_allclose(

@@ -9,6 +9,7 @@ pruning rounds. Both work on the :class:`Trainer`'s ``TrainState`` and nothing
 else, so the estimator commits the result only once training has finished.
 """
 
+import math
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -16,8 +17,8 @@ import scipy.optimize
 from sklearn.utils import gen_batches, shuffle
 from sklearn.utils.optimize import _check_optimize_result
 
-from .._core import loss_and_gradients
-from .._kernels import SparseInputLayer, compiled
+from .._core import Workspace, loss_and_gradients
+from .._kernels import SparseLayer, compiled, sparse_pays
 from .callbacks import EpochEnd
 from .state import DivergenceError
 
@@ -106,19 +107,31 @@ def batch_size_for(batch_size, n_samples, warn=False):
     return int(np.clip(batch_size, 1, n_samples))
 
 
-def _sparse_input_layer(kernels, X, state, optimizer, current):
-    """The input layer's products over its kept weights, or None (dense BLAS).
+def _sparse_layers(kernels, X, state, optimizer, current):
+    """Per layer, its products over its kept weights (or None: dense BLAS).
 
-    Used with the compiled kernels once the optimizer stores the input layer's
-    state for its kept weights only, on dense training data; ``current`` is
-    reused while the layer is pruned the same way.
+    Used with the compiled kernels for a layer whose optimizer state is stored
+    for its kept weights only and whose shape and density make sparse products
+    pay (``_kernels.sparse_pays``); the input layer only on dense training data.
+    ``current`` (the previous minibatch's list) is reused layer by layer while
+    a layer's arrays stay the same ones: pruning, removing units and restoring
+    a snapshot all put new arrays in the state, or a new index in the
+    optimizer. Returns None when every layer is dense.
     """
-    index = optimizer.index[0]
-    if kernels is None or index is None or not isinstance(X, np.ndarray):
+    if kernels is None:
         return None
-    if current is not None and current.matches(state.coefs[0], index):
-        return current
-    return SparseInputLayer(kernels, X, state.coefs[0], index)
+    layers = []
+    for i, (coef, index) in enumerate(zip(state.coefs, optimizer.index)):
+        old = None if current is None else current[i]
+        if index is None or (i == 0 and not isinstance(X, np.ndarray)):
+            layers.append(None)
+        elif old is not None and old.matches(coef, index):
+            layers.append(old)
+        elif sparse_pays(coef.shape, index.size):
+            layers.append(SparseLayer(kernels, coef, index))
+        else:
+            layers.append(None)
+    return layers if any(layers) else None
 
 
 def run_stochastic(trainer, X, Y, sample_weight, *, rng, incremental=False):
@@ -199,10 +212,13 @@ def run_stochastic(trainer, X, Y, sample_weight, *, rng, incremental=False):
 
 
 def _epoch(trainer, X, Y, sample_weight, sample_idx, batch_size, weight_scale, first):
-    """One pass of minibatch updates; return the summed loss and the input layer.
+    """One pass of minibatch updates; return the summed loss and the workspace.
 
-    ``first`` is the sparse input layer of the previous epoch (or None), reused
-    while the input layer is pruned the same way.
+    ``first`` is the workspace the previous epoch returned (or None): the
+    arrays every step writes, allocated once per fit, and the layers computing
+    their products over their kept weights, reused while the layers' arrays
+    stay the same. Each minibatch is gathered into the workspace (rows in the
+    order of ``sample_idx``, as MLPClassifier's ``X[batch]``).
     """
     state, settings = trainer.state, trainer.settings
     common = dict(
@@ -213,26 +229,35 @@ def _epoch(trainer, X, Y, sample_weight, sample_idx, batch_size, weight_scale, f
     accumulated = 0.0
     optimizer = state.optimizer
     kernels = compiled() if optimizer.use_kernels else None
+    workspace = Workspace() if first is None else first
+    dense_X = isinstance(X, np.ndarray)
     for batch in gen_batches(X.shape[0], batch_size):
-        idx = sample_idx[batch] if settings.shuffle else batch
-        sw = None if sample_weight is None else sample_weight[idx]
         n_batch = batch.stop - batch.start
-        first = _sparse_input_layer(kernels, X, state, optimizer, first)
-        if first is not None:
-            first.load(sample_idx[batch])
+        layers = _sparse_layers(kernels, X, state, optimizer, workspace.layers)
+        workspace.layers = layers
+        idx = sample_idx[batch] if settings.shuffle else batch
+        if layers is not None and layers[0] is not None:
+            # The sparse input layer reads its minibatch feature-major.
+            XT = workspace.array("X", (X.shape[1], n_batch), X.dtype)
+            Xb = layers[0].gather(X, sample_idx[batch], XT).T
+        else:
+            Xb = workspace.take("X", X, idx) if dense_X else X[idx]
+        Yb = workspace.take("Y", Y, idx)
+        sw = None if sample_weight is None else workspace.take("sw", sample_weight, idx)
         loss, coef_grads, intercept_grads = loss_and_gradients(
-            None if first is not None else X[idx],
-            Y[idx],
+            Xb,
+            Yb,
             state.coefs,
             state.intercepts,
             denom=n_batch * weight_scale,
             sample_weight=sw,
             penalty_gradient=False,
             kernels=kernels,
-            first_layer=first,
+            sparse=layers,
+            workspace=workspace,
             **common,
         )
-        if not np.isfinite(loss):
+        if not math.isfinite(loss):
             raise DivergenceError
         l2 = settings.alpha / (n_batch * weight_scale)
         optimizer.update_params(
@@ -243,7 +268,7 @@ def _epoch(trainer, X, Y, sample_weight, sample_idx, batch_size, weight_scale, f
         accumulated += loss * n_batch
         state.t += n_batch
         trainer.emit("on_batch_end")
-    return accumulated, first
+    return accumulated, workspace
 
 
 # ----------------------------------------------------------------------------
