@@ -161,7 +161,7 @@ def run_stochastic(trainer, X, Y, sample_weight, *, rng, incremental=False):
     trainer.emit("on_fit_begin")
     state.shrink()  # a network that arrives with dead units trains without them
     sample_idx = np.arange(n_samples)
-    first = None  # the sparse input layer in use, if any
+    workspace = None  # the buffers of the minibatch steps, kept across epochs
     good = state.snapshot()
     try:
         for _ in range(trainer.max_epochs):
@@ -170,7 +170,7 @@ def run_stochastic(trainer, X, Y, sample_weight, *, rng, incremental=False):
                 # batches.
                 sample_idx = shuffle(sample_idx, random_state=rng)
             trainer.emit("on_epoch_begin")
-            accumulated, first = _epoch(
+            accumulated, workspace = _epoch(
                 trainer,
                 X,
                 Y,
@@ -178,7 +178,7 @@ def run_stochastic(trainer, X, Y, sample_weight, *, rng, incremental=False):
                 sample_idx,
                 batch_size,
                 weight_scale,
-                first,
+                workspace,
             )
             state.n_iter += 1
             state.loss = accumulated / n_samples
@@ -196,7 +196,7 @@ def run_stochastic(trainer, X, Y, sample_weight, *, rng, incremental=False):
                 batch_size = batch_size_for(settings.batch_size, n_samples)
                 weight_scale = _weight_denominators(sample_weight, n_samples)
                 sample_idx = np.arange(n_samples)
-                first = None
+                workspace = None
     except DivergenceError:
         state.restore(good)
         raise
@@ -211,10 +211,12 @@ def run_stochastic(trainer, X, Y, sample_weight, *, rng, incremental=False):
     return trainer.interrupted
 
 
-def _epoch(trainer, X, Y, sample_weight, sample_idx, batch_size, weight_scale, first):
+def _epoch(
+    trainer, X, Y, sample_weight, sample_idx, batch_size, weight_scale, workspace
+):
     """One pass of minibatch updates; return the summed loss and the workspace.
 
-    ``first`` is the workspace the previous epoch returned (or None): the
+    ``workspace`` is the one the previous epoch returned (or None): the
     arrays every step writes, allocated once per fit, and the layers computing
     their products over their kept weights, reused while the layers' arrays
     stay the same. Each minibatch is gathered into the workspace (rows in the
@@ -229,7 +231,7 @@ def _epoch(trainer, X, Y, sample_weight, sample_idx, batch_size, weight_scale, f
     accumulated = 0.0
     optimizer = state.optimizer
     kernels = compiled() if optimizer.use_kernels else None
-    workspace = Workspace() if first is None else first
+    workspace = Workspace() if workspace is None else workspace
     dense_X = isinstance(X, np.ndarray)
     for batch in gen_batches(X.shape[0], batch_size):
         n_batch = batch.stop - batch.start

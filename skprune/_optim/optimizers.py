@@ -108,7 +108,7 @@ class _Optimizer:
         grads : list of ndarray
             Gradients of the loss (overwritten). For a parameter whose state is
             compressed, the gradient may come packed: a 1-D array over the kept
-            weights ``self.index[i]`` (the sparse input layer computes only those).
+            weights ``self.index[i]`` (a sparse layer computes only those).
         l2 : list of float, default=None
             Per parameter, the coefficient ``c`` of an L2 term whose gradient
             ``c * param`` is added to ``grads`` here, where it is cheapest (for a
