@@ -300,21 +300,24 @@ def ratios(times, name, base):
     return np.median(values) / np.median(base_values), np.median(values / base_values)
 
 
+def timing_cells(name, values, of_medians, per_round):
+    """A row's first cells: name, median, min, max and the two ratios."""
+    return [
+        name,
+        f"{np.median(values):.3f}",
+        f"{min(values):.3f}",
+        f"{max(values):.3f}",
+        f"{of_medians:.2f}x",
+        f"{per_round:.2f}x",
+    ]
+
+
 def table(times, base="MLPClassifier"):
     """Markdown table: medians, and two speed-ups against ``base``."""
     rows = []
     for name, values in times.items():
         of_medians, per_round = ratios(times, base, name)
-        rows.append(
-            [
-                name,
-                f"{np.median(values):.3f}",
-                f"{min(values):.3f}",
-                f"{max(values):.3f}",
-                f"{of_medians:.2f}x",
-                f"{per_round:.2f}x",
-            ]
-        )
+        rows.append(timing_cells(name, values, of_medians, per_round))
     return markdown_table(
         [
             "estimator",
@@ -394,12 +397,7 @@ def cost_table(times, models, data, numba, torch_name):
         model = models[name]
         rows.append(
             [
-                name,
-                f"{np.median(values):.3f}",
-                f"{min(values):.3f}",
-                f"{max(values):.3f}",
-                f"{of_medians:.2f}x",
-                f"{per_round:.2f}x",
+                *timing_cells(name, values, of_medians, per_round),
                 target,
                 met,
                 f"{model.sparsity_:.3f}",

@@ -22,7 +22,7 @@ from .._core import gradient_statistics, loss_and_gradients, mean_loss
 from .._optim.callbacks import Callback, NoImprovement
 from .allocation import GRANULARITIES, SCOPES
 from .criteria import CRITERIA, NEEDS_STATISTICS
-from .masks import kept_counts, layer_sparsity, overall_sparsity
+from .masks import kept_counts, layer_sparsity, overall_sparsity, sparsity_against
 from .plan import Plan
 from .schedules import SCHEDULES, Auto, RigL
 
@@ -242,8 +242,8 @@ class Pruner(Callback):
         plan = self.plan
         done = sum(1 for r in state.history if r.get("accepted"))
         # Removed units keep no weight: the arrays' kept weights are all.
-        sparsity = 1.0 - kept_counts(state.masks, state.coefs).sum() / float(
-            state.dense_sizes().sum()
+        _, sparsity = sparsity_against(
+            kept_counts(state.masks, state.coefs), state.dense_sizes()
         )
         target = "auto" if self.auto else f"{self.sparsity:.3f}"
         if plan.pending:
