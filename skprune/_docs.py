@@ -142,12 +142,15 @@ PRUNING_PARAMETERS = """\
         ends by the stopping rule after the last round; ``max_iter`` is a cap.
         ``'gradual'``: targets along the cubic of Zhu & Gupta (2017), a round
         as soon as the last one has recovered half of what it cost.
-        ``'oneshot'``: prune once, fine-tune. ``'iterative'`` (Han et al.
+        ``'oneshot'``: prune once, retrain. ``'iterative'`` (Han et al.
         2015): ``pruning_steps`` rounds, each removing the same share of the
         remaining weights, retraining to a plateau in between. ``'lottery'``
         (Frankle & Carbin 2019): as iterative, but the surviving weights are
         rewound to their values after the first epoch (at the start of the fit
-        for ``'lbfgs'``) at each round. ``'greedy'``: a layer-wise search on
+        for ``'lbfgs'``) at each round. These three retrain with the learning
+        rate rewound (Renda et al. 2020): a rate that changes over training
+        (``learning_rate='invscaling'``, ``'adaptive'``) follows its rule
+        again from the start of the fit after each round. ``'greedy'``: a layer-wise search on
         held-out data (see ``pruning_tol``). ``'rigl'`` (Evci et al. 2020):
         dynamic sparse training; the network is pruned to the target when
         training starts, then at each epoch end, over the first three

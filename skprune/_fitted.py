@@ -638,6 +638,20 @@ def _check_pending_plan(plan, sizes):
         and all(isinstance(i, (int, np.integer)) and i >= 0 for i in regrowth)
     ):
         raise ValueError("the pruning plan's regrowth is not two iteration counts.")
+    learning_rate = plan.get("learning_rate_rewind")
+    if learning_rate is not None and not (
+        isinstance(learning_rate, dict)
+        and set(learning_rate) == {"learning_rate", "time_step"}
+        and isinstance(learning_rate["learning_rate"], (float, np.floating))
+        and np.isfinite(learning_rate["learning_rate"])
+        and learning_rate["learning_rate"] >= 0
+        and isinstance(learning_rate["time_step"], (int, np.integer))
+        and learning_rate["time_step"] >= 0
+    ):
+        raise ValueError(
+            "the pruning plan's learning-rate rewind point is not a learning rate "
+            "and a sample count."
+        )
     rewind = plan.get("rewind")
     if rewind is None:
         return

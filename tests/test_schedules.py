@@ -555,6 +555,7 @@ def test_the_plan_pickles_as_plain_data_and_refuses_unknown_entries():
         "round_count",
         "finetune_until",
         "rewind",
+        "learning_rate_rewind",
         "reference_loss",
         "ladder",
         "search_round",

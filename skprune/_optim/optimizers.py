@@ -32,6 +32,9 @@ class _Optimizer:
     """
 
     state_names = ()
+    # Samples the learning-rate schedule's clock is behind the samples seen,
+    # after learning-rate rewinding (:meth:`rewind_schedule`).
+    clock_offset = 0
 
     def _init_state(self, params):
         self.index = [None] * len(params)
@@ -98,6 +101,25 @@ class _Optimizer:
                 state[...] = 0
         self.learning_rate = float(self.learning_rate_init)
         self.t = 0
+        self.clock_offset = 0
+
+    def schedule_state(self, time_step):
+        """Where the learning-rate schedule stands after ``time_step`` samples:
+        what :meth:`rewind_schedule` restores."""
+        return {
+            "learning_rate": float(self.learning_rate),
+            "time_step": int(time_step - self.clock_offset),
+        }
+
+    def rewind_schedule(self, saved, time_step):
+        """Learning-rate rewinding (Renda et al. 2020): from ``time_step`` on,
+        the learning rate follows its schedule again from the point ``saved``
+        (a :meth:`schedule_state`); weights and moments are kept.
+
+        Returns the learning rate rewound to, or None for a constant rate
+        (Adam's, SGD's ``constant``), which rewinding leaves as it is.
+        """
+        return None
 
     def update_params(self, params, grads, l2=None):
         """Take one step; ``params`` are modified in place.
@@ -200,10 +222,20 @@ class SGD(_Optimizer):
         else:
             kernels["sgd_kept"](p, g, idx, g.size != p.size, vel, c, *scalars)
 
+    def rewind_schedule(self, saved, time_step):
+        """``invscaling`` restarts its clock at ``saved``; ``adaptive`` takes back
+        the rate it had (see :meth:`_Optimizer.rewind_schedule`)."""
+        if self.lr_schedule == "constant":
+            return None
+        self.learning_rate = float(saved["learning_rate"])
+        self.clock_offset = int(time_step) - int(saved["time_step"])
+        return self.learning_rate
+
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
+            clock = time_step - self.clock_offset
             self.learning_rate = (
-                float(self.learning_rate_init) / (time_step + 1) ** self.power_t
+                float(self.learning_rate_init) / (clock + 1) ** self.power_t
             )
 
     def trigger_stopping(self, msg, reporter):

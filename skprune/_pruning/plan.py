@@ -50,6 +50,10 @@ class Plan:
         whatever the stopping rule says.
     rewind : tuple or None
         Lottery: copies of the weights and biases to rewind to.
+    learning_rate_rewind : dict or None
+        Iterative, oneshot and lottery: where the learning-rate schedule stood
+        at the point rounds rewind it to (the optimizer's ``schedule_state``:
+        ``learning_rate`` and ``time_step``).
     reference_loss : float or None
         Greedy: the held-out loss each step is compared with.
     ladder : list of float or None
@@ -81,6 +85,7 @@ class Plan:
     round_count: int = 0
     finetune_until: int = None
     rewind: tuple = None
+    learning_rate_rewind: dict = None
     reference_loss: float = None
     ladder: list = None
     search_round: int = None

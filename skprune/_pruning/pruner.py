@@ -216,6 +216,8 @@ class Pruner(Callback):
         plan.phase = "ready" if trained else "dense"
         plan.phase_start = state.n_iter
         plan.end = state.n_iter + max_iter
+        if self.schedule.rewinds_learning_rate:
+            self.record_learning_rate(state)
         self.schedule.lay_out(self, plan, state, self.granularity.current(state))
 
     # -- queries -------------------------------------------------------------
@@ -397,16 +399,23 @@ class Pruner(Callback):
         )
         return [np.asarray(s, dtype=np.float64) for s in scores]
 
-    def apply(self, state, target, rewind, record=True):
-        """Prune to ``target`` now (and rewind the kept weights if asked)."""
+    def apply(self, state, target, rewind, record=True, rewind_learning_rate=False):
+        """Prune to ``target`` now; rewind the kept weights and the learning
+        rate if asked."""
         granularity = self.granularity
         scores = granularity.scores(self.criterion, self.scores(state), state)
         counts = granularity.counts(state, target, scores)
         self.set_masks(state, granularity.masks(state, scores, counts))
         if rewind and self.plan.rewind is not None:
             self._rewind(state)
+        extra = {}
+        saved = self.plan.learning_rate_rewind
+        if rewind_learning_rate and saved is not None and state.optimizer is not None:
+            rate = state.optimizer.rewind_schedule(saved, state.t)
+            if rate is not None:
+                extra["learning_rate"] = rate
         if record:
-            self.record(state, target, accepted=True)
+            self.record(state, target, accepted=True, **extra)
 
     def set_masks(self, state, masks):
         state.set_masks(masks)
@@ -488,6 +497,14 @@ class Pruner(Callback):
         self.plan.rewind = (
             [c.copy() for c in state.coefs],
             [b.copy() for b in state.intercepts],
+        )
+
+    def record_learning_rate(self, state):
+        """Keep where the learning-rate schedule stands, for rounds to rewind
+        it to (nothing to keep without an optimizer: L-BFGS)."""
+        optimizer = state.optimizer
+        self.plan.learning_rate_rewind = (
+            None if optimizer is None else optimizer.schedule_state(state.t)
         )
 
     def _rewind(self, state):

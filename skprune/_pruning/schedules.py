@@ -102,12 +102,18 @@ class Schedule:
     """Base: geometric targets, a round at each plateau of the stopping rule.
 
     Subclasses set the targets (:meth:`targets`), what ends a round's
-    recovery (:meth:`recovered`), and may rewind after each round
-    (:attr:`rewinds`) or judge rounds on held-out data (:meth:`round`).
+    recovery (:meth:`recovered`), and may rewind the kept weights after each
+    round (:attr:`rewinds`), rewind the learning-rate schedule
+    (:attr:`rewinds_learning_rate`) or judge rounds on held-out data
+    (:meth:`round`).
     """
 
     needs_validation = False
     rewinds = False
+    # Learning-rate rewinding (Renda et al. 2020): after each round the
+    # learning rate follows its schedule again from where it stood when the
+    # plan was laid out (lottery: from the weights' rewind point).
+    rewinds_learning_rate = False
 
     def targets(self, initial, final, n_steps):
         return geometric_targets(initial, final, n_steps)
@@ -172,7 +178,12 @@ class Schedule:
         return True
 
     def round(self, pruner, state, target):
-        pruner.apply(state, target, rewind=self.rewinds)
+        pruner.apply(
+            state,
+            target,
+            rewind=self.rewinds,
+            rewind_learning_rate=self.rewinds_learning_rate,
+        )
 
     def iterations_to_next_round(self, pruner, state):
         """L-BFGS: iterations before the schedule must be asked again."""
@@ -190,7 +201,10 @@ class Schedule:
 
 
 class Oneshot(Schedule):
-    """Train until learned, prune once to the target, fine-tune."""
+    """Train until learned, prune once to the target, retrain with the
+    learning rate rewound."""
+
+    rewinds_learning_rate = True
 
     def targets(self, initial, final, n_steps):
         return [final]
@@ -198,7 +212,10 @@ class Oneshot(Schedule):
 
 class Iterative(Schedule):
     """Han et al. (2015): each round removes the same share of what remains,
-    and the network retrains to a plateau in between."""
+    and the network retrains to a plateau in between, with the learning rate
+    rewound (Renda et al. 2020)."""
+
+    rewinds_learning_rate = True
 
 
 class Lottery(Iterative):
@@ -335,6 +352,7 @@ class Greedy(Iterative):
     """
 
     needs_validation = True
+    rewinds_learning_rate = False
 
     def lay_out(self, pruner, plan, state, current):
         super().lay_out(pruner, plan, state, current)

@@ -1,0 +1,186 @@
+"""Learning-rate rewinding against plain fine-tuning (Renda et al. 2020).
+
+The oneshot, iterative and lottery schedules rewind the learning-rate schedule
+after each round: the learning rate follows its rule again from where it stood
+when the plan was laid out (the start of training), instead of going on from
+where the clock has brought it. This compares both on the same fits: the
+"fine-tuning" rows switch the schedules' rewinding off
+(``rewinds_learning_rate = False`` on the schedule classes, an internal switch
+kept for this comparison).
+
+Only a learning rate that changes over training is affected: SGD with
+``learning_rate="invscaling"`` (``adaptive`` only lowers its rate once the
+rounds are over, and Adam's rate is constant, so rewinding leaves them as they
+are; ``tests/test_rewinding.py`` checks that those fits are identical).
+
+Data: scikit-learn's digits (a stratified 75/25 split per seed) and, with
+``--letter PATH`` or ``SKPRUNE_LETTER``, UCI Letter (first 16000 / last 4000);
+both standardized on the training part. Hidden (100,), ``solver="sgd"``,
+``learning_rate="invscaling"``, the given ``learning_rate_init`` values, sparsity
+0.9, ``max_iter`` per set, each model with ``random_state=seed``. The dense
+MLPClassifier with the same settings is the reference row.
+
+    python benchmarks/bench_rewinding.py --letter ../shared/data/letter.npz \\
+        --out benchmarks/results/rewinding.md
+"""
+
+import argparse
+import sys
+import time
+import warnings
+
+import numpy as np
+from _common import environment, load_letter, markdown_table, versions
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+
+from skprune import PrunedMLPClassifier
+from skprune._pruning import schedules
+
+REWINDING = (schedules.Oneshot, schedules.Iterative)  # Lottery inherits Iterative
+
+
+def splits(name, n_seeds, letter_path):
+    """``(seed, X_train, X_test, y_train, y_test)`` per seed, or a reason."""
+    if name == "digits":
+        X, y = load_digits(return_X_y=True)
+        out = []
+        for seed in range(n_seeds):
+            X_train, X_test, y_train, y_test = train_test_split(
+                X, y, test_size=0.25, stratify=y, random_state=seed
+            )
+            scaler = StandardScaler().fit(X_train)
+            out.append(
+                (seed, scaler.transform(X_train), scaler.transform(X_test))
+                + (y_train, y_test)
+            )
+        return out, None
+    X, y = load_letter(letter_path)
+    if X is None:
+        return None, y
+    scaler = StandardScaler().fit(X[:16000])
+    X_train, X_test = scaler.transform(X[:16000]), scaler.transform(X[16000:])
+    return [(s, X_train, X_test, y[:16000], y[16000:]) for s in range(n_seeds)], None
+
+
+def set_rewinding(on):
+    for cls in REWINDING:
+        cls.rewinds_learning_rate = on
+
+
+def fit_score(model, X_train, X_test, y_train, y_test):
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_train, y_train)
+    return model.score(X_test, y_test), time.perf_counter() - start
+
+
+def run(args):
+    rows = []
+    for name, max_iter in (("digits", args.digits_epochs), ("letter", args.epochs)):
+        data, reason = splits(name, args.seeds, args.letter)
+        if data is None:
+            print(f"{name} skipped: {reason}", file=sys.stderr)
+            continue
+        for lr in args.learning_rates:
+            common = dict(
+                solver="sgd",
+                learning_rate="invscaling",
+                learning_rate_init=lr,
+                max_iter=max_iter,
+            )
+            dense = [
+                fit_score(MLPClassifier(random_state=s, **common), *rest)[0]
+                for s, *rest in data
+            ]
+            rows.append([name, lr, "dense MLPClassifier", "—", _pct(dense), "—"])
+            for schedule in args.schedules:
+                results = {}
+                # Alternate which variant goes first, seed by seed.
+                for s, *rest in data:
+                    for on in (True, False) if s % 2 == 0 else (False, True):
+                        set_rewinding(on)
+                        model = PrunedMLPClassifier(
+                            sparsity=args.sparsity,
+                            pruning_schedule=schedule,
+                            random_state=s,
+                            **common,
+                        )
+                        results.setdefault(on, []).append(fit_score(model, *rest))
+                set_rewinding(True)
+                for on, label in ((False, "fine-tuning"), (True, "rewinding")):
+                    acc = [a for a, _ in results[on]]
+                    gain = 100 * (
+                        np.mean(acc) - np.mean([a for a, _ in results[False]])
+                    )
+                    rows.append(
+                        [
+                            name,
+                            lr,
+                            f"{schedule}, {label}",
+                            args.sparsity,
+                            _pct(acc),
+                            "—" if not on else f"{gain:+.2f}",
+                        ]
+                    )
+                print(rows[-2], rows[-1], file=sys.stderr, flush=True)
+    return rows
+
+
+def _pct(values):
+    return f"{100 * np.mean(values):.2f} ± {100 * np.std(values):.2f}"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--letter", help="letter.npz (or SKPRUNE_LETTER)")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--sparsity", type=float, default=0.9)
+    parser.add_argument("--epochs", type=int, default=100, help="letter max_iter")
+    parser.add_argument("--digits-epochs", type=int, default=200)
+    parser.add_argument("--learning-rates", type=float, nargs="+", default=[0.1, 0.5])
+    parser.add_argument(
+        "--schedules", nargs="+", default=["oneshot", "iterative", "lottery"]
+    )
+    parser.add_argument("--out", help="also write the markdown report here")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    rows = run(args)
+    header = [
+        "data",
+        "learning_rate_init",
+        "model",
+        "sparsity",
+        "accuracy (%)",
+        "rewinding gain (points)",
+    ]
+    report = "\n".join(
+        [
+            "```text",
+            environment(),
+            versions(),
+            "command: python benchmarks/bench_rewinding.py "
+            + " ".join(sys.argv[1:] if argv is None else argv),
+            f"wall time: {time.perf_counter() - start:.0f} s",
+            "```",
+            "",
+            f"{args.seeds} seeds; solver='sgd', learning_rate='invscaling'; "
+            f"digits max_iter={args.digits_epochs}, letter max_iter={args.epochs}; "
+            "accuracy mean ± std over seeds.",
+            "",
+            markdown_table(header, rows),
+            "",
+        ]
+    )
+    print(report)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(report)
+
+
+if __name__ == "__main__":
+    main()
