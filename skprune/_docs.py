@@ -150,8 +150,9 @@ PRUNING_PARAMETERS = """\
         for ``'lbfgs'``) at each round. These three retrain with the learning
         rate rewound (Renda et al. 2020): a rate that changes over training
         (``learning_rate='invscaling'``, ``'adaptive'``) follows its rule
-        again from the start of the fit after each round. ``'greedy'``: a layer-wise search on
-        held-out data (see ``pruning_tol``). ``'rigl'`` (Evci et al. 2020):
+        again from the start of the fit after each round. ``'greedy'``: a
+        layer-wise search on held-out data (see ``pruning_tol``). ``'rigl'``
+        (Evci et al. 2020):
         dynamic sparse training; the network is pruned to the target when
         training starts, then at each epoch end, over the first three
         quarters of ``max_iter``, each layer drops a share of its kept weights
