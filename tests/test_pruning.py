@@ -519,7 +519,8 @@ def test_auto_sparsity_searches_without_a_target(digits):
     clf = PrunedMLPClassifier((30,), sparsity="auto", max_iter=60, random_state=0).fit(
         X, y
     )
-    assert 0 < clf.sparsity_ < 0.99
+    # Whether the first step is kept is up to a few held-out samples here.
+    assert 0 <= clf.sparsity_ < 0.99
     history = clf.pruning_history_
     assert history, "the search proposed nothing"
     # One record per proposed step, along a ladder toward 0.99.

@@ -54,7 +54,12 @@ def _pruner(schedule, state, sparsity=0.5, n_steps=3, stochastic=False, **kwargs
         state,
         max_iter=kwargs.pop("max_iter", 40),
         stochastic=stochastic,
-        train_data=(np.zeros((4, 6)), np.zeros((4, 4)), None),
+        # No constant feature: the weights' own scores decide.
+        train_data=(
+            np.arange(4.0 * state.coefs[0].shape[0]).reshape(4, -1),
+            np.zeros((4, state.coefs[-1].shape[1])),
+            None,
+        ),
         validation_data=kwargs.pop("validation_data", None),
         validation_score=kwargs.pop("validation_score", None),
         resume=kwargs.pop("resume", False),

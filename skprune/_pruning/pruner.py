@@ -17,6 +17,7 @@ units put back, and removes the units its rounds left dead on the way out
 from contextlib import contextmanager
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._core import gradient_statistics, loss_and_gradients, mean_loss
 from .._optim.callbacks import Callback, NoImprovement
@@ -31,6 +32,23 @@ STATS_MAX_SAMPLES = 2048
 
 # ``sparsity="auto"``: the search proposes steps up to this sparsity.
 AUTO_MAX_SPARSITY = 0.99
+
+
+def constant_inputs(X):
+    """``(rows, values)``: the input features constant over the rows of ``X``
+    (dense or sparse) and their values, or None when there are none (or fewer
+    than two rows, which say nothing)."""
+    if X.shape[0] < 2:
+        return None
+    if sp.issparse(X):
+        low = X.min(axis=0).toarray().ravel()
+        high = X.max(axis=0).toarray().ravel()
+    else:
+        low, high = X.min(axis=0), X.max(axis=0)
+    rows = np.flatnonzero(low == high)
+    if not rows.size:
+        return None
+    return rows, np.asarray(low[rows], dtype=X.dtype)
 
 
 class Pruner(Callback):
@@ -87,6 +105,7 @@ class Pruner(Callback):
         self.validation_data = None
         self._score = None
         self.max_iter = None
+        self.constant_inputs = None
 
     @contextmanager
     def trained_shape(self, state):
@@ -183,10 +202,19 @@ class Pruner(Callback):
         ``max_iter`` a new plan starts from the current sparsity. ``trained``
         says that the network arrives trained (warm start, ``from_mlp``): the
         first round is due at once.
+
+        Input features that are constant over a ``fit``'s training data
+        (:func:`constant_inputs`) lose their weights first (not in
+        ``partial_fit``, whose chunks say nothing of the data to come).
         """
         self.stochastic = stochastic
         self.max_iter = max_iter
         self.train_data = train_data
+        self.constant_inputs = (
+            None
+            if resume or self.granularity.name != "weight"
+            else constant_inputs(train_data[0])
+        )
         self.validation_data = validation_data
         self._score = validation_score
         self.batch_size = batch_size
@@ -393,11 +421,30 @@ class Pruner(Callback):
         return {"taylor": taylor, "fisher": fisher}
 
     def scores(self, state):
-        """One score per weight by the criterion, in float64."""
+        """One score per weight by the criterion, in float64; the weights of
+        constant input features rank below all others (they are pruned first,
+        in the criterion's order)."""
         scores = CRITERIA[self.criterion](
             state.coefs, self._statistics(state), self.rng
         )
-        return [np.asarray(s, dtype=np.float64) for s in scores]
+        scores = [np.array(s, dtype=np.float64) for s in scores]
+        if self.constant_inputs is not None:
+            first = scores[0]
+            first[self.constant_inputs[0]] -= np.ptp(first) + 1.0
+        return scores
+
+    def set_masks(self, state, masks):
+        """Install ``masks``; a pruned weight of an input feature that is
+        constant (value ``c`` in every training row) first adds ``c * w`` to
+        its unit's bias, so that the network computes the same on that data."""
+        if self.constant_inputs is not None:
+            rows, values = self.constant_inputs
+            old, new = state.masks[0], masks[0]
+            if new is not None and values.any():
+                cut = ~new[rows] if old is None else old[rows] & ~new[rows]
+                weights = state.coefs[0][rows] * cut
+                state.intercepts[0] += (values[:, None] * weights).sum(axis=0)
+        state.set_masks(masks)
 
     def apply(self, state, target, rewind, record=True, rewind_learning_rate=False):
         """Prune to ``target`` now; rewind the kept weights and the learning
@@ -416,9 +463,6 @@ class Pruner(Callback):
                 extra["learning_rate"] = rate
         if record:
             self.record(state, target, accepted=True, **extra)
-
-    def set_masks(self, state, masks):
-        state.set_masks(masks)
 
     def dense_gradient(self, state):
         """Gradient of the data loss for every weight, pruned ones included."""
@@ -454,10 +498,16 @@ class Pruner(Callback):
         n_moved = 0
         for i, (mask, score) in enumerate(zip(state.masks, scores)):
             kept = None if mask is None else np.flatnonzero(mask)
+            # Where weights may grow: anywhere pruned, except in the rows of
+            # constant inputs (no better than the bias).
+            growable = None if mask is None else ~mask
+            if growable is not None and i == 0 and self.constant_inputs is not None:
+                growable = growable.copy()
+                growable[self.constant_inputs[0]] = False
             n = (
                 0
                 if kept is None
-                else min(int(fraction * kept.size), mask.size - kept.size)
+                else min(int(fraction * kept.size), int(growable.sum()))
             )
             if n == 0:
                 kept_only.append(mask)
@@ -466,7 +516,12 @@ class Pruner(Callback):
             drop = kept[np.argpartition(score.ravel()[kept], n - 1)[:n]]
             after = mask.copy().ravel()
             after[drop] = False
-            free = np.flatnonzero(~after)
+            # A dropped weight may be chosen again (not in a constant row).
+            growable = growable.ravel().copy()
+            growable[drop] = True
+            if i == 0 and self.constant_inputs is not None:
+                growable.reshape(mask.shape)[self.constant_inputs[0]] = False
+            free = np.flatnonzero(growable)
             if grads is None:
                 key = self.rng.uniform(size=free.size)
             else:

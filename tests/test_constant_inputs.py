@@ -1,0 +1,121 @@
+"""Input features constant over the training data lose their weights first."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_digits
+
+from skprune import PrunedMLPClassifier
+from skprune._core import forward
+from skprune._pruning.pruner import Pruner, constant_inputs
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = load_digits(return_X_y=True)
+    X = X[:500] / 16
+    # Two more constant columns, one of them non-zero.
+    X = np.hstack([X, np.zeros((len(X), 1)), np.full((len(X), 1), 0.5)])
+    return X, y[:500]
+
+
+def _constant_rows(X):
+    return np.flatnonzero(np.ptp(X, axis=0) == 0)
+
+
+def test_constant_inputs_finds_columns_and_values():
+    X = np.array([[1.0, 0.0, 3.0], [2.0, 0.0, 3.0], [5.0, 0.0, 3.0]])
+    rows, values = constant_inputs(X)
+    np.testing.assert_array_equal(rows, [1, 2])
+    np.testing.assert_array_equal(values, [0.0, 3.0])
+    rows, values = constant_inputs(sp.csr_matrix(X))
+    np.testing.assert_array_equal(rows, [1, 2])
+    np.testing.assert_array_equal(values, [0.0, 3.0])
+    assert constant_inputs(X[:1]) is None  # one row says nothing
+    assert constant_inputs(np.eye(3)) is None
+
+
+@pytest.mark.parametrize("criterion", ["magnitude", "random", "taylor"])
+@pytest.mark.parametrize("schedule", ["gradual", "rigl", "oneshot"])
+def test_constant_inputs_keep_no_weight(data, criterion, schedule):
+    X, y = data
+    rows = _constant_rows(X)
+    assert rows.size >= 3
+    clf = PrunedMLPClassifier(
+        hidden_layer_sizes=(20,),
+        sparsity=0.5,
+        pruning=criterion,
+        pruning_schedule=schedule,
+        max_iter=30,
+        random_state=0,
+    ).fit(X, y)
+    assert clf.sparsity_ == pytest.approx(0.5, abs=1e-3)
+    assert not np.any(clf.coefs_[0][rows])
+    assert not np.any(clf.feature_importances_[rows])
+
+
+def _outputs(X, state):
+    X = X.astype(state.coefs[0].dtype)
+    return forward(
+        X, state.coefs, state.intercepts, state.activation, state.out_activation
+    )[-1]
+
+
+def test_pruning_a_constant_input_folds_it_into_the_bias(data, monkeypatch):
+    """A round that prunes only constant inputs leaves the outputs unchanged."""
+    X, y = data
+    rows = _constant_rows(X)
+    n_features = X.shape[1]
+    share = rows.size * 20 / (n_features * 20 + 20 * 10)
+    seen = []
+    original = Pruner.set_masks
+
+    def checked(self, state, masks):
+        before = _outputs(X, state)
+        original(self, state, masks)
+        seen.append((before, _outputs(X, state), masks[0]))
+
+    monkeypatch.setattr(Pruner, "set_masks", checked)
+    PrunedMLPClassifier(
+        hidden_layer_sizes=(20,),
+        sparsity=share,
+        pruning_scope="global",
+        pruning_schedule="oneshot",
+        max_iter=6,
+        random_state=0,
+    ).fit(X, y)
+    (before, after, mask), *_ = seen
+    live = np.setdiff1d(np.arange(n_features), rows)
+    assert not mask[rows].any() and mask[live].all()
+    np.testing.assert_allclose(after, before, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(before[:, :1], before[:1, :1])  # a real output
+
+
+def test_partial_fit_does_not_trust_a_chunk(data):
+    X, y = data
+    clf = PrunedMLPClassifier(
+        hidden_layer_sizes=(20,),
+        sparsity=0.3,
+        pruning="random",
+        max_iter=5,
+        random_state=0,
+    )
+    for _ in range(5):
+        clf.partial_fit(X, y, classes=np.arange(10))
+    assert clf.sparsity_ == pytest.approx(0.3, abs=1e-3)
+    # Random scores, constant inputs not first: some of their weights stay.
+    assert np.any(clf.coefs_[0][_constant_rows(X)])
+
+
+def test_neurons_are_not_affected(data):
+    X, y = data
+    clf = PrunedMLPClassifier(
+        hidden_layer_sizes=(20,),
+        sparsity=0.5,
+        granularity="neuron",
+        max_iter=20,
+        random_state=0,
+    ).fit(X, y)
+    assert clf.sparsity_ == pytest.approx(0.5, abs=0.05)
