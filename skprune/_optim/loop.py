@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import scipy.optimize
-from sklearn.utils import gen_batches, shuffle
+from sklearn.utils import gen_batches
 from sklearn.utils.optimize import _check_optimize_result
 
 from .._core import Workspace, loss_and_gradients
@@ -166,9 +166,7 @@ def run_stochastic(trainer, X, Y, sample_weight, *, rng, incremental=False):
     try:
         for _ in range(trainer.max_epochs):
             if settings.shuffle:
-                # sklearn.utils.shuffle, as MLPClassifier: a seed reproduces its
-                # batches.
-                sample_idx = shuffle(sample_idx, random_state=rng)
+                sample_idx = _shuffled(sample_idx, rng)
             trainer.emit("on_epoch_begin")
             accumulated, workspace = _epoch(
                 trainer,
@@ -209,6 +207,15 @@ def run_stochastic(trainer, X, Y, sample_weight, *, rng, incremental=False):
         trainer.interrupted = True
     trainer.emit("on_fit_end")
     return trainer.interrupted
+
+
+def _shuffled(sample_idx, rng):
+    """``sklearn.utils.shuffle(sample_idx, random_state=rng)`` without its
+    per-call checks: the same draw from ``rng``, so that a seed reproduces
+    MLPClassifier's minibatches."""
+    order = np.arange(sample_idx.shape[0])
+    rng.shuffle(order)
+    return sample_idx[order]
 
 
 def _epoch(

@@ -7,6 +7,9 @@ dropped) when masks are applied. With the optional compiled kernels
 (``_kernels``) a step is one fused pass per layer, with the same results.
 """
 
+import functools
+import math
+
 import numpy as np
 
 from .._kernels import compiled, use_kernels
@@ -273,7 +276,7 @@ class Adam(_Optimizer):
         # that uses it compute in float64.
         self.learning_rate = float(
             self.learning_rate_init
-            * np.sqrt(1 - self.beta_2**self.t)
+            * math.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
 
@@ -340,7 +343,12 @@ def _representable(epsilon, dtype):
     A tiny ``epsilon`` (1e-300) is valid, but rounds to zero in float32, where
     a weight with no gradient yet would then take the step 0 / 0.
     """
-    return max(epsilon, float(np.finfo(dtype).tiny))
+    return max(epsilon, _tiny(np.dtype(dtype)))
+
+
+@functools.cache
+def _tiny(dtype):
+    return float(np.finfo(dtype).tiny)
 
 
 def make_optimizer(solver, params, settings):
