@@ -153,11 +153,12 @@ PRUNING_PARAMETERS = """\
         (Frankle & Carbin 2019): as iterative, but the surviving weights are
         rewound to their values after the first epoch (at the start of the fit
         for ``'lbfgs'``) at each round. These three retrain with the learning
-        rate rewound (Renda et al. 2020): a rate that changes over training
-        (``learning_rate='invscaling'``, ``'adaptive'``) follows its rule
-        again from the start of the fit after each round. ``'greedy'``: a
-        layer-wise search on held-out data (see ``pruning_tol``). ``'rigl'``
-        (Evci et al. 2020):
+        rate rewound (Renda et al. 2020): with ``learning_rate='invscaling'``
+        the rate follows its rule again from the start of the fit after each
+        round (``'adaptive'`` lowers its rate only after the last round, and
+        constant rates and Adam's do not change, so those fits are as
+        without). ``'greedy'``: a layer-wise search on held-out data (see
+        ``pruning_tol``). ``'rigl'`` (Evci et al. 2020):
         dynamic sparse training; the network is pruned to the target when
         training starts, then at each epoch end, over the first three
         quarters of ``max_iter``, each layer drops a share of its kept weights

@@ -646,7 +646,7 @@ def _check_pending_plan(plan, sizes):
         and np.isfinite(learning_rate["learning_rate"])
         and learning_rate["learning_rate"] >= 0
         and isinstance(learning_rate["time_step"], (int, np.integer))
-        and learning_rate["time_step"] >= 0
+        and 0 <= learning_rate["time_step"] < 2**62
     ):
         raise ValueError(
             "the pruning plan's learning-rate rewind point is not a learning rate "

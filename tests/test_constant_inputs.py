@@ -119,3 +119,78 @@ def test_neurons_are_not_affected(data):
         random_state=0,
     ).fit(X, y)
     assert clf.sparsity_ == pytest.approx(0.5, abs=0.05)
+
+
+def _pruner_on(X, y, **params):
+    """A pruner started on (X, y) for a small network, with its state."""
+    from skprune._core import init_params
+    from skprune._optim import TrainState
+
+    rng = np.random.RandomState(0)
+    Y = np.eye(10)[y]
+    coefs, intercepts = init_params([X.shape[1], 20, 10], "relu", rng, np.float64)
+    state = TrainState(
+        coefs=coefs,
+        intercepts=intercepts,
+        masks=[None, None],
+        activation="relu",
+        out_activation="softmax",
+    )
+    pruner = Pruner(
+        criterion="magnitude",
+        scope="global",
+        granularity=params.pop("granularity", "weight"),
+        schedule=params.pop("schedule", "greedy"),
+        sparsity=0.5,
+        n_steps=3,
+        finetune_iter=2,
+        tol=0.01,
+        rng=rng,
+    )
+    pruner.start(
+        state,
+        max_iter=20,
+        stochastic=False,
+        train_data=(X, Y, None),
+        validation_data=(X, Y, None),
+        validation_score=lambda s: 0.0,
+    )
+    return pruner, state
+
+
+def test_trial_networks_are_judged_folded(data):
+    """The greedy search scores a candidate with its constant inputs folded:
+    pruning only those leaves the held-out loss where it was."""
+    X, y = data
+    pruner, state = _pruner_on(X, y)
+    rows = pruner.constant_inputs[0]
+    mask = np.ones_like(state.coefs[0], dtype=bool)
+    mask[rows] = False
+    candidate = [mask, None]
+    trial = [state.coefs[0] * mask, state.coefs[1]]
+    before = pruner.validation_loss(state, state.coefs)
+    folded = pruner.validation_loss(
+        state, trial, pruner.folded_intercepts(state, candidate)
+    )
+    assert folded == pytest.approx(before, rel=1e-10)
+    assert pruner.validation_loss(state, trial) != pytest.approx(before, rel=1e-6)
+
+
+def test_lottery_rewinds_fold_the_early_weights(data):
+    X, y = data
+    pruner, state = _pruner_on(X, y, schedule="lottery")
+    early = _outputs(X, state)
+    pruner.record_rewind(state)
+    state.coefs[0] += 0.1  # training moves the weights on
+    rows = pruner.constant_inputs[0]
+    mask = np.ones_like(state.coefs[0], dtype=bool)
+    mask[rows] = False
+    pruner.set_masks(state, [mask, None])
+    pruner._rewind(state)
+    np.testing.assert_allclose(_outputs(X, state), early, rtol=1e-10, atol=1e-12)
+
+
+def test_neuron_pruning_leaves_constant_inputs_alone(data):
+    X, y = data
+    pruner, _ = _pruner_on(X, y, granularity="neuron", schedule="gradual")
+    assert pruner.constant_inputs is None

@@ -516,11 +516,10 @@ def test_greedy_never_accepts_a_step_beyond_the_tolerance(digits):
 
 def test_auto_sparsity_searches_without_a_target(digits):
     X, y = digits
-    clf = PrunedMLPClassifier((30,), sparsity="auto", max_iter=60, random_state=0).fit(
+    clf = PrunedMLPClassifier((30,), sparsity="auto", max_iter=100, random_state=0).fit(
         X, y
     )
-    # Whether the first step is kept is up to a few held-out samples here.
-    assert 0 <= clf.sparsity_ < 0.99
+    assert 0 < clf.sparsity_ < 0.99
     history = clf.pruning_history_
     assert history, "the search proposed nothing"
     # One record per proposed step, along a ladder toward 0.99.

@@ -8,7 +8,6 @@ dropped) when masks are applied. With the optional compiled kernels
 """
 
 import functools
-import math
 
 import numpy as np
 
@@ -276,7 +275,7 @@ class Adam(_Optimizer):
         # that uses it compute in float64.
         self.learning_rate = float(
             self.learning_rate_init
-            * math.sqrt(1 - self.beta_2**self.t)
+            * np.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
 

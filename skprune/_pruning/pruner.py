@@ -433,17 +433,32 @@ class Pruner(Callback):
             first[self.constant_inputs[0]] -= np.ptp(first) + 1.0
         return scores
 
+    def folded_intercepts(self, state, masks, coefs=None, before=False):
+        """The biases once ``masks`` are installed: a weight of an input
+        feature that is constant (value ``c`` in every training row) and that
+        ``masks`` prune adds ``c * w`` to its unit's bias, so that the network
+        computes the same on that data. ``coefs`` are the weights to fold
+        (default: the state's), ``before`` the first layer's mask they had
+        (default: the state's; None: all kept). Returns ``state.intercepts``
+        when nothing folds."""
+        if self.constant_inputs is None or masks[0] is None:
+            return state.intercepts
+        rows, values = self.constant_inputs
+        if not values.any():
+            return state.intercepts
+        old = state.masks[0] if before is False else before
+        new = masks[0]
+        cut = ~new[rows] if old is None else old[rows] & ~new[rows]
+        weights = (state.coefs if coefs is None else coefs)[0][rows] * cut
+        first = state.intercepts[0] + (values[:, None] * weights).sum(axis=0)
+        return [first.astype(state.intercepts[0].dtype), *state.intercepts[1:]]
+
     def set_masks(self, state, masks):
-        """Install ``masks``; a pruned weight of an input feature that is
-        constant (value ``c`` in every training row) first adds ``c * w`` to
-        its unit's bias, so that the network computes the same on that data."""
-        if self.constant_inputs is not None:
-            rows, values = self.constant_inputs
-            old, new = state.masks[0], masks[0]
-            if new is not None and values.any():
-                cut = ~new[rows] if old is None else old[rows] & ~new[rows]
-                weights = state.coefs[0][rows] * cut
-                state.intercepts[0] += (values[:, None] * weights).sum(axis=0)
+        """Install ``masks``, folding the pruned weights of constant inputs
+        into the biases (:meth:`folded_intercepts`)."""
+        folded = self.folded_intercepts(state, masks)
+        if folded is not state.intercepts:
+            state.intercepts[0][...] = folded[0]
         state.set_masks(masks)
 
     def apply(self, state, target, rewind, record=True, rewind_learning_rate=False):
@@ -541,11 +556,13 @@ class Pruner(Callback):
             regrown=int(n_moved),
         )
 
-    def validation_loss(self, state, coefs):
-        """Held-out loss of the network with weights ``coefs``."""
+    def validation_loss(self, state, coefs, intercepts=None):
+        """Held-out loss of the network with weights ``coefs`` (and biases
+        ``intercepts``, default the state's)."""
         X, Y, sw = self.validation_data
+        intercepts = state.intercepts if intercepts is None else intercepts
         return mean_loss(
-            X, Y, coefs, state.intercepts, state.activation, state.out_activation, sw
+            X, Y, coefs, intercepts, state.activation, state.out_activation, sw
         )
 
     def record_rewind(self, state):
@@ -564,10 +581,14 @@ class Pruner(Callback):
 
     def _rewind(self, state):
         coefs, intercepts = self.plan.rewind
-        for current, early, mask in zip(state.coefs, coefs, state.masks):
-            current[...] = early if mask is None else early * mask
         for current, early in zip(state.intercepts, intercepts):
             current[...] = early
+        # The early weights of pruned constant inputs go into the early biases.
+        folded = self.folded_intercepts(state, state.masks, coefs, before=None)
+        if folded is not state.intercepts:
+            state.intercepts[0][...] = folded[0]
+        for current, early, mask in zip(state.coefs, coefs, state.masks):
+            current[...] = early if mask is None else early * mask
         if state.optimizer is not None:
             state.optimizer.reset()
             state.optimizer.apply_masks(list(state.masks) + [None] * len(intercepts))
