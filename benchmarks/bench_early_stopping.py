@@ -5,8 +5,8 @@ digits (per seed a stratified 75/25 split with that seed, standardized on the
 training part):
 
 ``early``     ``MLPClassifier(early_stopping=True)`` against
-              ``PrunedMLPClassifier(early_stopping=True)`` (its default
-              ``sparsity="auto"``, and any ``--sparsities``): epochs (``n_iter_``),
+              ``PrunedMLPClassifier(early_stopping=True)`` (its defaults,
+              ``sparsity="auto"`` and any ``--sparsities``): epochs (``n_iter_``),
               test accuracy, ``sparsity_``. Target: the pruned fit stops within
               1.5x MLPClassifier's epochs + 10.
 ``from_mlp``  ``PrunedMLPClassifier.from_mlp(mlp, sparsity=s).fit(...)`` after a
@@ -46,7 +46,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--sparsities", type=float, nargs="*", default=[0.5, 0.7, 0.9])
     args = parser.parse_args(argv)
-    early = {"MLPClassifier": [], "auto": []}
+    early = {"MLPClassifier": [], "defaults": [], "auto": []}
     early.update({f"{s:g}": [] for s in args.sparsities})
     share = {f"{s:g}": [] for s in args.sparsities}
     for seed, X_train, X_test, y_train, y_test in digits_splits(args.seeds):
@@ -56,10 +56,10 @@ def main(argv=None):
         for name in early:
             if name == "MLPClassifier":
                 continue
-            sparsity = "auto" if name == "auto" else float(name)
-            clf = PrunedMLPClassifier(
-                early_stopping=True, sparsity=sparsity, random_state=seed
-            )
+            params = {} if name == "defaults" else {"sparsity": name}
+            if name not in ("defaults", "auto"):
+                params["sparsity"] = float(name)
+            clf = PrunedMLPClassifier(early_stopping=True, random_state=seed, **params)
             cw = fit(clf, X_train, y_train)
             early[name].append(
                 (clf.n_iter_, clf.score(X_test, y_test), clf.sparsity_, cw)
@@ -93,7 +93,14 @@ def main(argv=None):
     rows = []
     for name, records in early.items():
         mean, std = summary(records)
-        label = name if name == "MLPClassifier" else f"PrunedMLPClassifier({name})"
+        label = (
+            name
+            if name == "MLPClassifier"
+            else "PrunedMLPClassifier() (defaults, sparsity="
+            f"{PrunedMLPClassifier().sparsity})"
+            if name == "defaults"
+            else f"PrunedMLPClassifier({name})"
+        )
         within = (
             "—"
             if name == "MLPClassifier"
