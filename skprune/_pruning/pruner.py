@@ -212,7 +212,7 @@ class Pruner(Callback):
         self.train_data = train_data
         self.constant_inputs = (
             None
-            if resume or self.granularity.name != "weight"
+            if resume or self.granularity.name != "weight" or self.sparsity <= 0
             else constant_inputs(train_data[0])
         )
         self.validation_data = validation_data
