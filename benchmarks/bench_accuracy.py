@@ -124,7 +124,7 @@ def run_digits(args):
                 )
             )
     if not args.skip_auto:
-        configs.append(("magnitude / auto (default)", "auto", {}))
+        configs.append(("magnitude / auto", "auto", {}))
     extra = json.loads(args.params) if args.params else {}
     for name, sparsity, params in configs:
         if extra:
