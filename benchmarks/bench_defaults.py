@@ -168,7 +168,7 @@ def data_paths(args):
     paths = {}
     for name in ("letter", "vowel", "mnist"):
         candidates = [
-            getattr(args, name),
+            getattr(args, name, None),
             args.data_dir and str(Path(args.data_dir) / f"{name}.npz"),
             os.environ.get(f"SKPRUNE_{name.upper()}"),
             env_dir and str(Path(env_dir) / f"{name}.npz"),
@@ -309,8 +309,11 @@ def build_configs(args, parser):
 # --- fitting ------------------------------------------------------------------
 
 
-def fit_one(make, data):
-    """Fit ``make()`` on ``data``; a record of the outcome (never raises)."""
+def fit_one(make, data, extra=None):
+    """Fit ``make()`` on ``data``; a record of the outcome (never raises).
+
+    ``extra(model)``, if given, returns more entries for the record of a
+    fitted model."""
     X_train, X_test, y_train, y_test = data
     record = dict(
         accuracy=None,
@@ -348,6 +351,8 @@ def fit_one(make, data):
         layers = getattr(model, "layer_sparsity_", None)
         if layers is not None:
             record["layer_sparsity"] = [float(v) for v in np.ravel(layers)]
+        if extra is not None:
+            record.update(extra(model))
     except Exception as exc:
         record["error"] = f"after fit: {type(exc).__name__}: {exc}"
         traceback.print_exc(file=sys.stderr)

@@ -51,17 +51,14 @@ import os
 import shlex
 import sys
 import time
-import traceback
 import warnings
 from pathlib import Path
 
 import numpy as np
-from _common import environment, load_letter, load_vowel, markdown_table, versions
-from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
+from _common import environment, markdown_table, versions
+from bench_defaults import data_paths, load_set
+from bench_defaults import fit_one as defaults_fit_one
 from sklearn.neural_network import MLPClassifier
-from sklearn.preprocessing import StandardScaler
 
 from skprune import PrunedMLPClassifier
 
@@ -114,54 +111,6 @@ def equal_nonzeros_hidden(n_features, hidden, n_outputs, n_weights):
     else:
         c = (-b + math.sqrt(b * b + 4 * a * n_weights)) / (2 * a)
     return tuple(max(1, round(c * h)) for h in hidden)
-
-
-# --- data -------------------------------------------------------------------------
-
-
-def data_paths(args):
-    """letter / vowel files: own flag, else --data-dir, else SKPRUNE_<NAME>."""
-    paths = {}
-    for name in ("letter", "vowel"):
-        candidates = [
-            getattr(args, name),
-            args.data_dir and str(Path(args.data_dir) / f"{name}.npz"),
-            os.environ.get(f"SKPRUNE_{name.upper()}"),
-        ]
-        paths[name] = next((c for c in candidates if c), None)
-    return paths
-
-
-def standardized(X_train, X_test, y_train, y_test):
-    scaler = StandardScaler().fit(X_train)
-    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
-
-
-def load_set(name, paths):
-    """``(split, None)`` with ``split(seed) -> (X_train, X_test, y_train, y_test)``,
-    or ``(None, reason)`` when the data is not available."""
-    if name == "digits":
-        X, y = load_digits(return_X_y=True)
-
-        def split(seed):
-            parts = train_test_split(
-                X, y, test_size=0.25, stratify=y, random_state=seed
-            )
-            return standardized(*parts)
-
-        return split, None
-    if name == "letter":
-        X, y = load_letter(paths["letter"])
-        if X is None:
-            return None, f"{y} (give --letter PATH, --data-dir or SKPRUNE_LETTER)"
-        data = standardized(X[:16000], X[16000:], y[:16000], y[16000:])
-        return (lambda seed: data), None
-    assert name == "vowel", name
-    train, test = load_vowel(paths["vowel"])
-    if train is None:
-        return None, f"{test} (give --vowel PATH, --data-dir or SKPRUNE_VOWEL)"
-    data = standardized(train[0], test[0], train[1], test[1])
-    return (lambda seed: data), None
 
 
 # --- models -------------------------------------------------------------------------
@@ -237,58 +186,26 @@ def make_jobs(sparsities, configs, n_features, n_classes, epochs):
 
 
 def fit_one(make, seed, data):
-    """Fit ``make(seed)``; a record of the outcome (never raises)."""
-    X_train, X_test, y_train, y_test = data
-    record = dict(
-        accuracy=None,
-        sparsity=None,
-        kept_weights=None,
-        stored_weights=None,
-        layer_sparsity=None,
-        n_iter=None,
-        seconds=None,
-        convergence_warnings=0,
-        other_warnings=[],
-        error=None,
-    )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        try:
-            model = make(seed)
-            start = time.perf_counter()
-            model.fit(X_train, y_train)
-        except Exception as exc:
-            model = None
-            record["error"] = f"{type(exc).__name__}: {exc}"
-            traceback.print_exc(file=sys.stderr)
-        record["seconds"] = time.perf_counter() - start
-    for w in caught:
-        if issubclass(w.category, ConvergenceWarning):
-            record["convergence_warnings"] += 1
-        else:
-            record["other_warnings"].append(f"{w.category.__name__}: {w.message}")
-    if model is None:
-        return record
-    try:
-        record["accuracy"] = float(model.score(X_test, y_test))
-        record["n_iter"] = int(model.n_iter_)
-        if hasattr(model, "sparse_coefs_"):
-            n_dense = coef_count(
-                model.n_features_in_, model.hidden_layer_sizes, model.n_outputs_
-            )
-            record["sparsity"] = float(model.sparsity_)
-            record["kept_weights"] = int(round((1 - model.sparsity_) * n_dense))
-            record["stored_weights"] = int(sum(c.nnz for c in model.sparse_coefs_))
-            record["layer_sparsity"] = [float(v) for v in model.layer_sparsity_]
-        else:
-            record["sparsity"] = 0.0
-            record["kept_weights"] = int(sum(c.size for c in model.coefs_))
-            record["stored_weights"] = record["kept_weights"]
-    except Exception as exc:
-        record["error"] = f"after fit: {type(exc).__name__}: {exc}"
-        traceback.print_exc(file=sys.stderr)
+    """Fit ``make(seed)``: ``bench_defaults.fit_one``'s record, with the weight
+    counts (never raises)."""
+    record = defaults_fit_one(lambda: make(seed), data, extra=weight_counts)
+    for key in ("kept_weights", "stored_weights"):
+        record.setdefault(key, None)
     return record
+
+
+def weight_counts(model):
+    """Kept weights (from ``sparsity_``) and weights actually stored."""
+    if not hasattr(model, "sparse_coefs_"):
+        n = int(sum(c.size for c in model.coefs_))
+        return {"kept_weights": n, "stored_weights": n}
+    n_dense = coef_count(
+        model.n_features_in_, model.hidden_layer_sizes, model.n_outputs_
+    )
+    return {
+        "kept_weights": int(round((1 - model.sparsity_) * n_dense)),
+        "stored_weights": int(sum(c.nnz for c in model.sparse_coefs_)),
+    }
 
 
 def warm_up(data, jobs):
