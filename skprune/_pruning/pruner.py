@@ -433,30 +433,27 @@ class Pruner(Callback):
             first[self.constant_inputs[0]] -= np.ptp(first) + 1.0
         return scores
 
-    def folded_intercepts(self, state, masks, coefs=None, before=False):
-        """The biases once ``masks`` are installed: a weight of an input
+    def folded_intercepts(self, state, before, after, coefs):
+        """The biases once the first layer's mask goes from ``before`` to
+        ``after`` (None: all kept): a weight of ``coefs[0]`` from an input
         feature that is constant (value ``c`` in every training row) and that
-        ``masks`` prune adds ``c * w`` to its unit's bias, so that the network
-        computes the same on that data. ``coefs`` are the weights to fold
-        (default: the state's), ``before`` the first layer's mask they had
-        (default: the state's; None: all kept). Returns ``state.intercepts``
+        the change prunes adds ``c * w`` to its unit's bias, so that the
+        network computes the same on that data. Returns ``state.intercepts``
         when nothing folds."""
-        if self.constant_inputs is None or masks[0] is None:
+        if self.constant_inputs is None or after is None:
             return state.intercepts
         rows, values = self.constant_inputs
         if not values.any():
             return state.intercepts
-        old = state.masks[0] if before is False else before
-        new = masks[0]
-        cut = ~new[rows] if old is None else old[rows] & ~new[rows]
-        weights = (state.coefs if coefs is None else coefs)[0][rows] * cut
+        cut = ~after[rows] if before is None else before[rows] & ~after[rows]
+        weights = coefs[0][rows] * cut
         first = state.intercepts[0] + (values[:, None] * weights).sum(axis=0)
         return [first.astype(state.intercepts[0].dtype), *state.intercepts[1:]]
 
     def set_masks(self, state, masks):
         """Install ``masks``, folding the pruned weights of constant inputs
         into the biases (:meth:`folded_intercepts`)."""
-        folded = self.folded_intercepts(state, masks)
+        folded = self.folded_intercepts(state, state.masks[0], masks[0], state.coefs)
         if folded is not state.intercepts:
             state.intercepts[0][...] = folded[0]
         state.set_masks(masks)
@@ -584,7 +581,7 @@ class Pruner(Callback):
         for current, early in zip(state.intercepts, intercepts):
             current[...] = early
         # The early weights of pruned constant inputs go into the early biases.
-        folded = self.folded_intercepts(state, state.masks, coefs, before=None)
+        folded = self.folded_intercepts(state, None, state.masks[0], coefs)
         if folded is not state.intercepts:
             state.intercepts[0][...] = folded[0]
         for current, early, mask in zip(state.coefs, coefs, state.masks):

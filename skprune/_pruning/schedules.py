@@ -403,9 +403,10 @@ class Greedy(Iterative):
                 trial = [
                     c if m is None else c * m for c, m in zip(state.coefs, candidate)
                 ]
-                trial_loss = loss(
-                    state, trial, pruner.folded_intercepts(state, candidate)
+                folded = pruner.folded_intercepts(
+                    state, state.masks[0], candidate[0], state.coefs
                 )
+                trial_loss = loss(state, trial, folded)
                 ok = bool(trial_loss <= reference + pruner.tol)
                 if ok:
                     pruner.set_masks(state, candidate)
