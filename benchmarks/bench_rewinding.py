@@ -6,7 +6,9 @@ when the plan was laid out (the start of training), instead of going on from
 where the clock has brought it. This compares both on the same fits: the
 "fine-tuning" rows switch the schedules' rewinding off
 (``rewinds_learning_rate = False`` on the schedule classes, an internal switch
-kept for this comparison).
+kept for this comparison). For the lottery schedule a third row rewinds the
+rate to where the weights rewind to, the end of the first epoch (Frankle et
+al.), instead of to the start of the fit.
 
 Only a learning rate that changes over training is affected: SGD with
 ``learning_rate="invscaling"`` (``adaptive`` only lowers its rate once the
@@ -25,6 +27,7 @@ MLPClassifier with the same settings is the reference row.
 """
 
 import argparse
+import contextlib
 import sys
 import time
 import warnings
@@ -38,7 +41,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 from skprune import PrunedMLPClassifier
-from skprune._pruning import schedules
+from skprune._pruning import Pruner, schedules
 
 REWINDING = (schedules.Oneshot, schedules.Iterative)  # Lottery inherits Iterative
 
@@ -66,9 +69,35 @@ def splits(name, n_seeds, letter_path):
     return [(s, X_train, X_test, y[:16000], y[16000:]) for s in range(n_seeds)], None
 
 
+# Fine-tuning, and the shipped rewinding (the rate back to the start of the fit).
+VARIANTS = ["fine-tuning", "rewinding"]
+# Lottery only: the rate rewound to where the weights rewind to (the end of the
+# first epoch), as Frankle et al. rewind both; compared and not shipped.
+LOTTERY_VARIANTS = ["rewinding to the weights' point"]
+
+
 def set_rewinding(on):
     for cls in REWINDING:
         cls.rewinds_learning_rate = on
+
+
+@contextlib.contextmanager
+def variant(label):
+    """Switch the schedules to ``label`` for one fit."""
+    original = Pruner.record_rewind
+
+    def record_both(self, state):
+        original(self, state)
+        self.record_learning_rate(state)
+
+    set_rewinding(label != "fine-tuning")
+    if label in LOTTERY_VARIANTS:
+        Pruner.record_rewind = record_both
+    try:
+        yield
+    finally:
+        Pruner.record_rewind = original
+        set_rewinding(True)
 
 
 def fit_score(model, X_train, X_test, y_train, y_test):
@@ -99,24 +128,27 @@ def run(args):
             ]
             rows.append([name, lr, "dense MLPClassifier", "—", _pct(dense), "—"])
             for schedule in args.schedules:
+                variants = VARIANTS + (
+                    LOTTERY_VARIANTS if schedule == "lottery" else []
+                )
                 results = {}
-                # Alternate which variant goes first, seed by seed.
+                # Alternate the order of the variants, seed by seed.
                 for s, *rest in data:
-                    for on in (True, False) if s % 2 == 0 else (False, True):
-                        set_rewinding(on)
+                    for label in variants if s % 2 == 0 else variants[::-1]:
                         model = PrunedMLPClassifier(
                             sparsity=args.sparsity,
                             pruning_schedule=schedule,
                             random_state=s,
                             **common,
                         )
-                        results.setdefault(on, []).append(fit_score(model, *rest))
-                set_rewinding(True)
-                for on, label in ((False, "fine-tuning"), (True, "rewinding")):
-                    acc = [a for a, _ in results[on]]
-                    gain = 100 * (
-                        np.mean(acc) - np.mean([a for a, _ in results[False]])
-                    )
+                        with variant(label):
+                            results.setdefault(label, []).append(
+                                fit_score(model, *rest)
+                            )
+                base = np.mean([a for a, _ in results["fine-tuning"]])
+                for label in variants:
+                    acc = [a for a, _ in results[label]]
+                    gain = 100 * (np.mean(acc) - base)
                     rows.append(
                         [
                             name,
@@ -124,10 +156,10 @@ def run(args):
                             f"{schedule}, {label}",
                             args.sparsity,
                             _pct(acc),
-                            "—" if not on else f"{gain:+.2f}",
+                            "—" if label == "fine-tuning" else f"{gain:+.2f}",
                         ]
                     )
-                print(rows[-2], rows[-1], file=sys.stderr, flush=True)
+                print(*rows[-len(variants) :], sep="\n", file=sys.stderr, flush=True)
     return rows
 
 

@@ -114,9 +114,8 @@ class Schedule:
     # learning rate follows its schedule again from where it stood when the
     # plan was laid out, the start of training. Lottery too, although its
     # weights rewind to the end of the first epoch: rewound to that epoch's
-    # rate instead, invscaling SGD lost 10 points on digits (80.4 % against
-    # 90.4 % fine-tuned, 91.9 % rewound to the start; learning_rate_init=0.1,
-    # sparsity 0.9, 5 seeds).
+    # rate instead, invscaling SGD lost 0.8 to 16 points against fine-tuning
+    # (benchmarks/bench_rewinding.py, its "weights' point" rows).
     rewinds_learning_rate = False
 
     def targets(self, initial, final, n_steps):
