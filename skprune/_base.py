@@ -323,6 +323,7 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             state.attach_optimizer(make_optimizer(self.solver, state.params, settings))
         if not incremental:
             state.best_loss = None
+            state.no_improvement_count = 0
         if self.early_stopping:
             if state.validation_scores is None:
                 state.validation_scores = []
@@ -362,6 +363,13 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
                 f"pruning_schedule={schedule!r} moves weights at epoch ends, "
                 f"which solver={self.solver!r} does not have. Use solver='adam' "
                 "or 'sgd', or another pruning_schedule."
+            )
+        if pruner.moves_weights and self.granularity == "neuron":
+            raise ValueError(
+                f"pruning_schedule={schedule!r} drops and regrows single weights, "
+                "and granularity='neuron' removes whole hidden units. Use "
+                "granularity='weight' with it, or another pruning_schedule for "
+                "neuron pruning."
             )
         if pruner.needs_validation and incremental:
             raise ValueError(
@@ -602,6 +610,7 @@ def _from_mlp(cls, mlp, params):
         loss=mlp.loss_,
         loss_curve=list(getattr(mlp, "loss_curve_", [])),
         best_loss=getattr(mlp, "best_loss_", None),
+        no_improvement_count=getattr(mlp, "_no_improvement_count", 0),
         validation_scores=getattr(mlp, "validation_scores_", None),
         best_validation_score=getattr(mlp, "best_validation_score_", None),
     )

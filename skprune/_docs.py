@@ -165,7 +165,7 @@ PRUNING_PARAMETERS = """\
         (0.3 at first, decaying along a cosine) and regrows as many where the
         gradient is largest, at zero; best with ``pruning_scope='erk'``.
         ``'set'`` (Mocanu et al. 2018): the same with random regrowth. Both
-        need ``solver='adam'`` or ``'sgd'``.
+        need ``solver='adam'`` or ``'sgd'``, and ``granularity='weight'``.
 
     pruning_steps : int, default=10
         Number of pruning rounds (``sparsity='auto'``: steps to its ceiling).

@@ -51,10 +51,20 @@ STATE_ATTRIBUTES = (
     ("best_loss", "best_loss_"),
     ("validation_scores", "validation_scores_"),
     ("best_validation_score", "best_validation_score_"),
+    ("no_improvement_count", "_no_improvement_count"),
     ("history", "pruning_history_"),
     ("out_activation", "out_activation_"),
     ("activation", "_fit_activation"),
 )
+
+# Continuing to train a loaded model rebuilds its network as trained, of the
+# sizes the file declares: refused beyond this many times the values it stores
+# (and above EXPANSION_FLOOR weights), a size no pruning run leaves.
+EXPANSION_LIMIT = 10_000
+EXPANSION_FLOOR = 10**6
+
+# Defaults for the record of files saved before these attributes were stored.
+RECORD_DEFAULTS = {"_no_improvement_count": 0}
 
 
 def _copy(value):
@@ -264,6 +274,27 @@ class FittedNetwork:
         # attributes when missing (after loading, or after weights were set).
         self._state = state
 
+    def _check_expansion(self):
+        """Refuse to rebuild a network as trained far larger than what is stored.
+
+        The trained sizes are declared, not stored arrays: a damaged or crafted
+        file could otherwise make training allocate any amount of memory.
+        """
+        declared = sum(int(n) for n in self._dense_sizes)
+        stored = sum(c.nnz for c in self._sparse_coefs) + sum(
+            b.size for b in self._intercepts
+        )
+        limit = max(EXPANSION_FLOOR, EXPANSION_LIMIT * stored)
+        if declared > limit:
+            raise ValueError(
+                f"This model says it was trained as a network of {declared} "
+                f"weights (hidden layers {tuple(self._fit_hidden_layer_sizes)}) "
+                f"but stores {stored} values: continuing to train it would "
+                f"allocate the whole network, more than {EXPANSION_LIMIT} times "
+                "what the file holds. The file may be damaged; refit the model, "
+                "or predict with it as it is."
+            )
+
     def _resume_state(self, dtype):
         """The training state to continue from (warm start, partial_fit)."""
         cached = self.__dict__.get("_state")
@@ -277,6 +308,7 @@ class FittedNetwork:
             # Rebuild the network as trained (removed units back in place,
             # pruned) from the stored one, with the unfinished pruning schedule
             # if any; optimizer moments start afresh.
+            self._check_expansion()
             coefs, intercepts, masks = expand_network(
                 self._sparse_coefs,
                 self._intercepts,
@@ -286,7 +318,12 @@ class FittedNetwork:
             )
             plan = Plan.from_dict(self.__dict__.get("_pending_plan") or {})
             optimizer = units = trained_sizes = None
-        values = {f: _copy(getattr(self, a)) for f, a in STATE_ATTRIBUTES}
+        values = {
+            f: _copy(self.__dict__.get(a, RECORD_DEFAULTS[a]))
+            if a in RECORD_DEFAULTS
+            else _copy(getattr(self, a))
+            for f, a in STATE_ATTRIBUTES
+        }
         state = TrainState(
             coefs=coefs,
             intercepts=intercepts,
@@ -420,6 +457,7 @@ class FittedNetwork:
         # file is used (or stored on self) before the whole state is checked.
         try:
             state = _upgrade_state(state)
+            self._check_stored_parameters(state)
             if "_sparse_coefs" in state:
                 self._check_stored_state(state)
             elif "_initial_coefs" in state or "_initial_intercepts" in state:
@@ -437,6 +475,17 @@ class FittedNetwork:
         super().__setstate__(state)
         if "_sparse_coefs" in self.__dict__:
             self._inference = self._build_inference()
+
+    def _check_stored_parameters(self, state):
+        """The stored hyperparameters, as ``fit`` would validate them (training
+        goes on from them; ``partial_fit`` does not validate them again)."""
+        probe = type(self)()
+        names = probe.get_params(deep=False)
+        probe.__dict__.update({k: v for k, v in state.items() if k in names})
+        try:
+            probe._validate_params()
+        except (TypeError, ValueError) as exc:  # InvalidParameterError is both
+            raise ValueError(f"{exc}") from None
 
     def _check_stored_state(self, state):
         """Check a loaded fitted state against itself (see ``__setstate__``)."""
@@ -474,6 +523,7 @@ class FittedNetwork:
                 f"feature_names_in_ has shape {np.shape(names)}; the model has "
                 f"{shapes[0][0]} features."
             )
+        _check_training_record(state)
         _check_pending_plan(state.get("_pending_plan"), trained)
 
 
@@ -521,6 +571,61 @@ def _upgrade_state(state):
     for name in ("_state", "_inference"):
         state.pop(name, None)
     return state
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _is_real(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _reals(value):
+    return isinstance(value, list) and all(_is_real(v) for v in value)
+
+
+# What training goes on from (partial_fit, warm_start), when stored: a test per
+# attribute, and what it must be. Files from earlier versions may lack some.
+TRAINING_RECORD = {
+    "t_": (lambda v: _is_int(v) and 0 <= v < 2**62, "a sample count"),
+    "loss_": (lambda v: v is None or _is_real(v), "a number or None"),
+    "loss_curve_": (_reals, "a list of numbers"),
+    "best_loss_": (lambda v: v is None or _is_real(v), "a number or None"),
+    "validation_scores_": (lambda v: v is None or _reals(v), "a list of numbers"),
+    "best_validation_score_": (
+        lambda v: v is None or _is_real(v),
+        "a number or None",
+    ),
+    "_no_improvement_count": (
+        lambda v: _is_int(v) and 0 <= v < 2**62,
+        "an epoch count",
+    ),
+    "pruning_history_": (
+        lambda v: isinstance(v, list) and all(isinstance(r, dict) for r in v),
+        "a list of dicts",
+    ),
+    "_call_ends": (
+        lambda v: (
+            isinstance(v, list)
+            and len(v) > 0
+            and all(_is_int(i) and 0 <= i < 2**62 for i in v)
+            and all(a <= b for a, b in zip(v, v[1:]))
+        ),
+        "a non-empty list of increasing iteration counts",
+    ),
+}
+
+
+def _check_training_record(state):
+    """The stored training record, which training goes on from."""
+    for name, (valid, what) in TRAINING_RECORD.items():
+        if name in state and not valid(state[name]):
+            raise ValueError(f"{name} must be {what}, got {state[name]!r:.60}.")
 
 
 def _int_sequence(value, what, length):
@@ -618,6 +723,57 @@ def _check_classes(state, n_outputs):
     return "softmax" if y_type == "multiclass" else "logistic"
 
 
+def _fraction(value):
+    return _is_real(value) and 0 <= value <= 1
+
+
+def _optional(test):
+    return lambda v: v is None or test(v)
+
+
+def _count(value):
+    return _is_int(value) and 0 <= value < 2**62
+
+
+def _plateau(value):
+    return (
+        isinstance(value, (list, tuple))
+        and len(value) == 3
+        and _count(value[0])
+        and all(v is None or _is_real(v) for v in value[1:])
+    )
+
+
+# The plain entries of a stored plan (``Plan``): a test each, and what it must be.
+PLAN_FIELDS = {
+    "settings": (_optional(lambda v: isinstance(v, dict)), "a dict or None"),
+    "targets": (
+        lambda v: isinstance(v, (list, tuple)) and all(_fraction(t) for t in v),
+        "a list of sparsities in [0, 1]",
+    ),
+    "phase": (lambda v: v in ("dense", "ready", "rounds"), "a phase name"),
+    "phase_start": (_count, "an iteration count"),
+    "end": (_optional(_count), "an iteration count"),
+    "plateau": (_optional(_plateau), "a count and two best values"),
+    "before_loss": (_optional(_is_real), "a number or None"),
+    "round_first": (_optional(_is_real), "a number or None"),
+    "round_best": (_optional(_is_real), "a number or None"),
+    "round_count": (_count, "an epoch count"),
+    "finetune_until": (_optional(_count), "an iteration count"),
+    "reference_loss": (_optional(_is_real), "a number or None"),
+    "ladder": (
+        _optional(
+            lambda v: isinstance(v, (list, tuple)) and all(_fraction(t) for t in v)
+        ),
+        "a list of sparsities in [0, 1]",
+    ),
+    "search_round": (_optional(_count), "a round count"),
+    "reference_score": (_optional(_is_real), "a number or None"),
+    "proposed": (_optional(_fraction), "a sparsity in [0, 1] or None"),
+    "retries": (_count, "a count"),
+}
+
+
 def _check_pending_plan(plan, sizes):
     """An unfinished pruning plan: known entries, rewinds of the trained shapes."""
     if plan is None:
@@ -631,6 +787,11 @@ def _check_pending_plan(plan, sizes):
     if plan.get("checkpoint") is not None:
         # Only a fit's search holds a checkpoint, and it ends with the fit.
         raise ValueError("the pruning plan holds a search checkpoint.")
+    for name, (valid, what) in PLAN_FIELDS.items():
+        if name in plan and not valid(plan[name]):
+            raise ValueError(
+                f"the pruning plan's {name} must be {what}, got {plan[name]!r:.60}."
+            )
     regrowth = plan.get("regrowth")
     if regrowth is not None and not (
         isinstance(regrowth, (list, tuple))
@@ -645,8 +806,7 @@ def _check_pending_plan(plan, sizes):
         and isinstance(learning_rate["learning_rate"], (float, np.floating))
         and np.isfinite(learning_rate["learning_rate"])
         and learning_rate["learning_rate"] >= 0
-        and isinstance(learning_rate["time_step"], (int, np.integer))
-        and 0 <= learning_rate["time_step"] < 2**62
+        and _count(learning_rate["time_step"])
     ):
         raise ValueError(
             "the pruning plan's learning-rate rewind point is not a learning rate "
@@ -665,7 +825,9 @@ def _check_pending_plan(plan, sizes):
     ]
     arrays = [*rewind[0], *rewind[1]] if len(rewind) == 2 else []
     if len(arrays) != len(shapes) or any(
-        not isinstance(a, np.ndarray) or a.shape != s or a.dtype.kind != "f"
+        not isinstance(a, np.ndarray)
+        or a.shape != s
+        or a.dtype not in (np.float32, np.float64)
         for a, s in zip(arrays, shapes)
     ):
         raise ValueError(

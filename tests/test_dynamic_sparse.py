@@ -184,6 +184,17 @@ def test_rigl_needs_a_stochastic_solver(data):
         )
 
 
+@pytest.mark.parametrize("schedule", ["rigl", "set"])
+def test_dynamic_sparse_training_refuses_neuron_granularity(data, schedule):
+    # It moves single weights: under neuron pruning SET left partly connected
+    # units, and RigL's updates silently moved nothing.
+    X, y = data
+    with pytest.raises(ValueError, match="granularity='weight' with it"):
+        PrunedMLPClassifier(
+            pruning_schedule=schedule, granularity="neuron", max_iter=3
+        ).fit(X, y)
+
+
 def test_verbose_reports_each_update(data, capsys):
     X, y = data
     with warnings.catch_warnings():

@@ -196,6 +196,37 @@ def test_class_weight_values_are_checked(iris, weight):
     assert not hasattr(clf, "coefs_")
 
 
+def test_partial_fit_lowers_an_adaptive_rate_across_calls_as_mlpclassifier(iris):
+    # The no-improvement count carries over from call to call, so the adaptive
+    # rate is divided by 5 on the same calls.
+    X, y = iris
+    params = dict(
+        hidden_layer_sizes=(6,),
+        solver="sgd",
+        learning_rate="adaptive",
+        tol=10.0,
+        n_iter_no_change=2,
+        random_state=0,
+    )
+    ours = PrunedMLPClassifier(sparsity=0, dtype="float64", **params)
+    ref = MLPClassifier(**params)
+    rates = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(8):
+            ours.partial_fit(X, y, classes=[0, 1, 2])
+            ref.partial_fit(X, y, classes=[0, 1, 2])
+            rates.append(ref._optimizer.learning_rate)
+    assert rates[-1] < rates[0] / 20  # the rule fired twice
+    assert ours._no_improvement_count == ref._no_improvement_count
+    assert ours._state.optimizer.learning_rate == ref._optimizer.learning_rate
+    for a, b in zip(ours.coefs_, ref.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    # The count is stored with the model.
+    restored = pickle.loads(pickle.dumps(ours))
+    assert restored._no_improvement_count == ref._no_improvement_count
+
+
 def test_partial_fit_takes_arguments_in_mlpclassifiers_order(iris):
     if "sample_weight" not in inspect.signature(MLPClassifier.partial_fit).parameters:
         pytest.skip("this scikit-learn's MLPClassifier.partial_fit has no weights")

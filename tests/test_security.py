@@ -463,3 +463,98 @@ def test_a_stored_pruning_plan_is_checked_at_load(tiny, good_models):
     future = dict(state, _pending_plan={**plan, "updates_per_epoch": 4.0})
     with pytest.raises(ValueError, match="unknown entries"):
         pickle.loads(pickle.dumps(_Crafted(PrunedMLPClassifier, future)))
+
+
+@pytest.mark.parametrize(
+    "entry, value, message",
+    [
+        ("targets", [5.0], "targets must be a list of sparsities"),
+        ("targets", ["x"], "targets must be a list of sparsities"),
+        ("targets", [float("nan")], "targets must be a list of sparsities"),
+        ("phase", "bogus", "phase must be a phase name"),
+        ("end", "abc", "end must be an iteration count"),
+        ("phase_start", -1, "phase_start must be an iteration count"),
+        ("plateau", [1], "plateau must be a count and two best values"),
+        ("settings", [1], "settings must be a dict"),
+        ("round_count", "a", "round_count must be an epoch count"),
+        ("finetune_until", "a", "finetune_until must be an iteration count"),
+        ("proposed", 2.0, "proposed must be a sparsity"),
+        ("learning_rate_rewind", {"learning_rate": 0.1, "time_step": True}, "rewind"),
+    ],
+)
+def test_every_entry_of_a_stored_plan_is_checked_at_load(
+    good_models, entry, value, message
+):
+    # Each of these loaded before, and then failed deep in partial_fit.
+    state = good_models["pending"].__getstate__()
+    crafted = dict(state, _pending_plan={**state["_pending_plan"], entry: value})
+    with pytest.raises(ValueError, match=f"Cannot load .*{message}"):
+        pickle.loads(pickle.dumps(_Crafted(PrunedMLPClassifier, crafted)))
+
+
+@pytest.mark.parametrize(
+    "attribute, value",
+    [
+        ("t_", -1),
+        ("t_", "x"),
+        ("loss_curve_", None),
+        ("loss_curve_", ["x"]),
+        ("best_loss_", "x"),
+        ("validation_scores_", {}),
+        ("pruning_history_", [1]),
+        ("_call_ends", []),
+        ("_call_ends", [5, 3]),
+        ("_no_improvement_count", -1),
+        ("tol", "x"),  # hyperparameters, as fit would validate them
+        ("solver", "newton"),
+        ("sparsity", [0.5]),
+        ("beta_1", 2.0),
+    ],
+)
+def test_what_training_goes_on_from_is_checked_at_load(tiny, attribute, value):
+    # Each of these loaded before, and then partial_fit raised a TypeError or
+    # IndexError from deep inside the training loop.
+    clf, _, _ = tiny
+    crafted = dict(clf.__getstate__(), **{attribute: value})
+    with pytest.raises(ValueError, match=f"Cannot load .*{attribute}"):
+        pickle.loads(pickle.dumps(_Crafted(PrunedMLPClassifier, crafted)))
+
+
+def test_a_file_without_the_no_improvement_count_still_trains(tiny):
+    clf, _, X = tiny
+    state = clf.__getstate__()
+    del state["_no_improvement_count"]  # files saved before it was stored
+    restored = pickle.loads(pickle.dumps(_Crafted(PrunedMLPClassifier, state)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        restored.partial_fit(X, (X[:, 0] > 0).astype(int) + 1)
+    assert restored._no_improvement_count >= 0
+
+
+def test_declared_trained_sizes_far_beyond_the_file_are_not_allocated(tiny):
+    # The trained sizes are declared, not stored: a 2 KB file claiming a
+    # 2,000,000-unit hidden layer made partial_fit allocate 216 MB.
+    _, _, X = tiny
+    y = (X[:, 0] > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = PrunedMLPClassifier((1,), sparsity=0, max_iter=3).fit(X, y)
+    state = model.__getstate__()
+    n = 2_000_000
+    state.update(
+        _fit_hidden_layer_sizes=(n,),
+        _dense_sizes=np.array([5 * n, n]),
+        hidden_layer_sizes=(n,),
+    )
+    restored = pickle.loads(pickle.dumps(_Crafted(PrunedMLPClassifier, state)))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+    before = copy.deepcopy(restored.__dict__)
+    with pytest.raises(ValueError, match="12000000 weights .* stores 8 values"):
+        restored.partial_fit(X, y)
+    # Nothing changed, and a genuine model far below the limit still trains.
+    assert restored.__dict__.keys() == before.keys()
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+    genuine = pickle.loads(pickle.dumps(model))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        genuine.partial_fit(X, y)

@@ -201,8 +201,11 @@ class StoppingRule(Callback):
         s = trainer.settings
         self.rule = NoImprovement(s.tol, s.n_iter_no_change, trainer.early_stopping)
         if self.incremental:
+            # partial_fit goes on counting where the last call stopped, as
+            # MLPClassifier does (adaptive learning rates decay across calls).
             best = trainer.state.best_loss
             self.rule.best_loss = np.inf if best is None else best
+            self.rule.count = trainer.state.no_improvement_count
         self.best = None
         self.converged = False
         self.pending = False
@@ -226,6 +229,7 @@ class StoppingRule(Callback):
 
     def on_fit_end(self, trainer):
         state = trainer.state
+        state.no_improvement_count = self.rule.count
         if (
             not (self.incremental or self.converged or trainer.interrupted)
             and state.n_iter > 0

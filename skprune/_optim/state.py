@@ -103,6 +103,9 @@ class TrainState:
     validation_scores: list = None
     best_loss: float = None
     best_validation_score: float = None
+    # The stopping rule's count of epochs without improvement, carried across
+    # partial_fit calls as MLPClassifier's ``_no_improvement_count`` is.
+    no_improvement_count: int = 0
     optimizer: object = None
     history: list = field(default_factory=list)
     plan: Plan = field(default_factory=Plan)
