@@ -693,7 +693,8 @@ def cost_report(args, numba, torch_name, threads):
         cost_table(times, models, data, numba, torch_name),
         "\nTargets are for the fast extra (numba rows) and judged on the median "
         "per-round ratio. Under the default schedule (gradual) pruning happens "
-        "during the fit: a dense phase (at most half of max_iter), the rounds, "
+        "during the fit: a dense phase (at most 1 - sparsity of max_iter, kept "
+        "within 0.5 and 0.7), the rounds, "
         "then fine-tuning, so a ratio measures the whole fit, dense phase "
         "included. 'pruning rounds': how many, and the epochs (iteration) at "
         "which they ran. 'rigl erk' rows: pruning_schedule='rigl', "

@@ -145,9 +145,9 @@ def test_a_plateaued_dense_fit_starts_pruning_before_its_cap(schedule):
     # Improving losses: no round.
     assert _round_epochs(pruner, trainer, (1.0, 0.5, 0.25)) == []
     # Flat losses: the stopping rule's test (n_iter_no_change=2) fires on the
-    # third epoch without improvement, long before DENSE_SHARE * max_iter.
+    # third epoch without improvement, long before the dense phase's cap.
     assert _round_epochs(pruner, trainer, [0.25] * 3) == [6]
-    assert 6 < sched.DENSE_SHARE * 40
+    assert 6 < sched.dense_share(0.5) * 40
     assert pruner.plan.phase == "rounds" and pruner.plan.phase_start == 6
     assert len(trainer.rounds) == 1 and trainer.rounds[0]["accepted"]
     assert trainer.rounds[0]["target"] == pytest.approx(target)
@@ -160,13 +160,31 @@ def test_a_plateaued_dense_fit_starts_pruning_before_its_cap(schedule):
 
 @pytest.mark.parametrize("schedule", sorted(FIRST_TARGET))
 @pytest.mark.parametrize("max_iter", [13, 20])
-def test_an_improving_dense_fit_prunes_at_its_share_of_max_iter(schedule, max_iter):
+@pytest.mark.parametrize("sparsity, share", [(0.5, 0.5), (0.3, 0.7), (0.9, 0.5)])
+def test_an_improving_dense_fit_prunes_at_its_share_of_max_iter(
+    schedule, max_iter, sparsity, share
+):
     state = _state()
-    pruner, trainer = _pruner(schedule, state, max_iter=max_iter)
-    cap = math.ceil(sched.DENSE_SHARE * max_iter)
+    pruner, trainer = _pruner(schedule, state, sparsity=sparsity, max_iter=max_iter)
+    cap = math.ceil(share * max_iter)
     rounds = _round_epochs(pruner, trainer, _improving(cap))
     assert rounds == [cap]  # not one epoch earlier
     assert trainer.rounds[0]["iteration"] == cap
+
+
+def test_the_dense_share_falls_as_the_target_rises():
+    # 1 - sparsity, kept within [DENSE_SHARE_MIN, DENSE_SHARE_MAX]; "auto"
+    # (no target known) keeps DENSE_SHARE.
+    assert sched.dense_share(0.0) == sched.DENSE_SHARE_MAX == 0.7
+    assert sched.dense_share(0.3) == 0.7
+    assert sched.dense_share(0.4) == pytest.approx(0.6)
+    assert sched.dense_share(0.5) == 0.5
+    assert sched.dense_share(0.98) == sched.DENSE_SHARE_MIN == 0.5
+    assert sched.dense_share(None) == sched.DENSE_SHARE == 0.5
+    shares = [sched.dense_share(s) for s in np.linspace(0, 1, 101)]
+    assert all(a >= b for a, b in zip(shares, shares[1:]))
+    assert sched.dense_cap(200, 0.3) == 140 and sched.dense_cap(30, 0.98) == 15
+    assert sched.dense_cap(1, 0.98) == 1
 
 
 def test_after_the_last_round_finetune_iter_epochs_are_guaranteed():
@@ -240,8 +258,9 @@ def test_a_round_waits_at_most_its_share_of_the_epochs_left():
         "iterative", state, sparsity=0.8, n_steps=4, max_iter=40, finetune_iter=4
     )
     rounds = _round_epochs(pruner, trainer, _improving(40))
-    # Dense for half of max_iter, then the 4 rounds share the epochs left
-    # before the fine-tuning reserve (40 - 4): the last one at or before 36.
+    # Dense for its share of max_iter (half, at a target of 0.8), then the 4
+    # rounds share the epochs left before the fine-tuning reserve (40 - 4):
+    # the last one at or before 36.
     assert len(rounds) == 4 and rounds[0] == 20
     assert rounds == sorted(set(rounds)) and rounds[-1] <= 36
     assert trainer.rounds[-1]["target"] == pytest.approx(0.8)
