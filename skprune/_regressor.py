@@ -7,6 +7,7 @@ and scores held-out data by R², as MLPRegressor does.
 """
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.neural_network import MLPRegressor
@@ -145,6 +146,10 @@ class PrunedMLPRegressor(RegressorMixin, BasePrunedMLP):
             dtype=self._compute_dtype(),
             reset=reset,
         )
+        if sp.issparse(y):
+            # Targets are one row of outputs per sample: small, and trained on
+            # dense (MLPRegressor fails on a sparse y).
+            y = y.toarray()
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         Y = np.asarray(y, dtype=X.dtype).reshape(y.shape[0], -1)

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
@@ -114,3 +115,15 @@ def test_from_mlp_prunes_a_fitted_mlpregressor(diabetes):
     assert reg.sparsity_ > 0.6
     with pytest.raises(TypeError, match="MLPRegressor"):
         PrunedMLPRegressor.from_mlp(object())
+
+
+def test_a_sparse_target_trains_as_its_dense_copy(diabetes_2d):
+    # MLPRegressor fails on a sparse y (LinAlgError); the outputs are small,
+    # so they are made dense.
+    X, Y = diabetes_2d
+    params = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dense = PrunedMLPRegressor(**params).fit(X, Y)
+        sparse = PrunedMLPRegressor(**params).fit(X, sp.csr_matrix(Y))
+    np.testing.assert_array_equal(sparse.predict(X), dense.predict(X))
