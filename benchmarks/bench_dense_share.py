@@ -17,10 +17,20 @@ Examples (``benchmarks/results/dense_share.md``)::
         --mnist ../shared/data/mnist.npz --epochs 30 --sparsities 0.98 --seeds 3 \\
         --skip-dense --params '{"pruning_scope": "erk"}'
 
+``--floor LO --min-steps K`` tries a rule not in the library: the share
+``1 - sparsity`` kept within ``[LO, DENSE_SHARE_MAX]``, but never fewer epochs
+than it takes to make ``K`` optimizer steps (minibatches), up to half of
+``max_iter``: a short dense phase at high targets where epochs hold many
+minibatches, the current one where they hold one or two::
+
+    python benchmarks/bench_dense_share.py --floor 0.2 --min-steps 100 \
+        bench_defaults.py --data-dir ../shared/data --seeds 5 --config s90:sparsity=0.9
+
 Everything after the script's name is passed to it.
 """
 
 import argparse
+import math
 import runpy
 import sys
 from pathlib import Path
@@ -37,6 +47,15 @@ def main(argv=None):
         "(default: the rule, unchanged)",
     )
     parser.add_argument(
+        "--floor", type=float, help="with --min-steps: the lowest share, in (0, 1]"
+    )
+    parser.add_argument(
+        "--min-steps",
+        type=int,
+        help="with --floor: optimizer steps the dense phase takes at least "
+        "(up to half of max_iter)",
+    )
+    parser.add_argument(
         "script", help="a benchmark of this directory, e.g. bench_defaults.py"
     )
     parser.add_argument("args", nargs=argparse.REMAINDER)
@@ -47,21 +66,61 @@ def main(argv=None):
     if script.parent != HERE or not script.is_file():
         parser.error(f"{args.script}: not a benchmark in {HERE}")
 
+    if (args.floor is None) != (args.min_steps is None) or (
+        args.floor is not None and args.share is not None
+    ):
+        parser.error("give --floor and --min-steps together, without --share")
+    if args.floor is not None and not (0 < args.floor <= 1 and args.min_steps >= 1):
+        parser.error("--floor must be in (0, 1] and --min-steps at least 1")
+
     from skprune._pruning import schedules
 
+    if args.floor is not None:
+        _step_floor(schedules, args.floor, args.min_steps)
     if args.share is not None:
         schedules.DENSE_SHARE = args.share
         schedules.DENSE_SHARE_MIN = schedules.DENSE_SHARE_MAX = args.share
-    rule = (
-        f"fixed at {args.share} of max_iter"
-        if args.share is not None
-        else f"1 - sparsity within [{schedules.DENSE_SHARE_MIN}, "
-        f"{schedules.DENSE_SHARE_MAX}] (auto: {schedules.DENSE_SHARE})"
-    )
+    if args.share is not None:
+        rule = f"fixed at {args.share} of max_iter"
+    elif args.floor is not None:
+        rule = (
+            f"1 - sparsity within [{args.floor}, {schedules.DENSE_SHARE_MAX}], at "
+            f"least {args.min_steps} optimizer steps up to half of max_iter"
+        )
+    else:
+        rule = (
+            f"1 - sparsity within [{schedules.DENSE_SHARE_MIN}, "
+            f"{schedules.DENSE_SHARE_MAX}] (auto: {schedules.DENSE_SHARE})"
+        )
     print(f"dense phase: {rule}", file=sys.stderr, flush=True)
     sys.path.insert(0, str(HERE))
     sys.argv = [str(script), *args.args]
     runpy.run_path(str(script), run_name="__main__")
+
+
+def _step_floor(schedules, floor, min_steps):
+    """Replace the dense phase's cap by the step-floor rule (see above)."""
+    from skprune._optim.loop import batch_size_for
+
+    original = schedules.Schedule.cap
+
+    def cap(self, pruner, plan, state):
+        if plan.phase != "dense" or pruner.auto:
+            return original(self, pruner, plan, state)
+        max_iter = pruner.max_iter
+        share = min(max(1.0 - pruner.sparsity, floor), schedules.DENSE_SHARE_MAX)
+        n_samples = pruner.train_data[0].shape[0]
+        settings = pruner.trainer.settings
+        steps = -(-n_samples // batch_size_for(settings.batch_size, n_samples))
+        need = -(-min_steps // steps)
+        limit = max(
+            1,
+            math.ceil(share * max_iter),
+            min(math.ceil(schedules.DENSE_SHARE * max_iter), need),
+        )
+        return limit - (state.n_iter - plan.phase_start)
+
+    schedules.Schedule.cap = cap
 
 
 if __name__ == "__main__":
