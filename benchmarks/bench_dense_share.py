@@ -2,7 +2,7 @@
 
 The dense phase of a fixed-target schedule lasts until the stopping rule sees a
 plateau, or at most ``dense_share(sparsity)`` of ``max_iter``: ``1 - sparsity``,
-kept between ``DENSE_SHARE_MIN`` (0.2) and ``DENSE_SHARE_MAX`` (0.7)
+kept between ``DENSE_SHARE_MIN`` (0.5) and ``DENSE_SHARE_MAX`` (0.7)
 (``skprune/_pruning/schedules.py``). This script runs one of the other
 benchmarks with that share fixed instead, so that the rule can be compared with
 a fixed share on the same data and seeds; ``--share 0.5`` is the rule it

@@ -143,6 +143,9 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             return self._fit_unsafe(X, y, sample_weight, incremental)
 
     def _check_partial_fit(self, X, y, classes):
+        # scikit-learn's fit context validates the parameters of an unfitted
+        # estimator only; a fitted one may have had them set (or loaded) since.
+        self._validate_params()
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
 

@@ -58,10 +58,11 @@ STATE_ATTRIBUTES = (
 )
 
 # Continuing to train a loaded model rebuilds its network as trained, of the
-# sizes the file declares: refused beyond this many times the values it stores
-# (and above EXPANSION_FLOOR weights), a size no pruning run leaves.
+# sizes the file declares: refused above EXPANSION_FLOOR weights when that is
+# also more than EXPANSION_LIMIT times the values it stores (a network of ten
+# million weights pruned beyond 99.99 %).
 EXPANSION_LIMIT = 10_000
-EXPANSION_FLOOR = 10**6
+EXPANSION_FLOOR = 10**7
 
 # Defaults for the record of files saved before these attributes were stored.
 RECORD_DEFAULTS = {"_no_improvement_count": 0}
@@ -290,9 +291,10 @@ class FittedNetwork:
                 f"This model says it was trained as a network of {declared} "
                 f"weights (hidden layers {tuple(self._fit_hidden_layer_sizes)}) "
                 f"but stores {stored} values: continuing to train it would "
-                f"allocate the whole network, more than {EXPANSION_LIMIT} times "
-                "what the file holds. The file may be damaged; refit the model, "
-                "or predict with it as it is."
+                f"allocate the whole network, more than {EXPANSION_FLOOR} weights "
+                f"and {EXPANSION_LIMIT} times what it stores, so a loaded model "
+                "is not trained further (a damaged or crafted file could declare "
+                "any size). Predict with it as it is, or refit it."
             )
 
     def _resume_state(self, dtype):
@@ -457,7 +459,6 @@ class FittedNetwork:
         # file is used (or stored on self) before the whole state is checked.
         try:
             state = _upgrade_state(state)
-            self._check_stored_parameters(state)
             if "_sparse_coefs" in state:
                 self._check_stored_state(state)
             elif "_initial_coefs" in state or "_initial_intercepts" in state:
@@ -475,17 +476,6 @@ class FittedNetwork:
         super().__setstate__(state)
         if "_sparse_coefs" in self.__dict__:
             self._inference = self._build_inference()
-
-    def _check_stored_parameters(self, state):
-        """The stored hyperparameters, as ``fit`` would validate them (training
-        goes on from them; ``partial_fit`` does not validate them again)."""
-        probe = type(self)()
-        names = probe.get_params(deep=False)
-        probe.__dict__.update({k: v for k, v in state.items() if k in names})
-        try:
-            probe._validate_params()
-        except (TypeError, ValueError) as exc:  # InvalidParameterError is both
-            raise ValueError(f"{exc}") from None
 
     def _check_stored_state(self, state):
         """Check a loaded fitted state against itself (see ``__setstate__``)."""

@@ -505,10 +505,6 @@ def test_every_entry_of_a_stored_plan_is_checked_at_load(
         ("_call_ends", []),
         ("_call_ends", [5, 3]),
         ("_no_improvement_count", -1),
-        ("tol", "x"),  # hyperparameters, as fit would validate them
-        ("solver", "newton"),
-        ("sparsity", [0.5]),
-        ("beta_1", 2.0),
     ],
 )
 def test_what_training_goes_on_from_is_checked_at_load(tiny, attribute, value):
@@ -518,6 +514,49 @@ def test_what_training_goes_on_from_is_checked_at_load(tiny, attribute, value):
     crafted = dict(clf.__getstate__(), **{attribute: value})
     with pytest.raises(ValueError, match=f"Cannot load .*{attribute}"):
         pickle.loads(pickle.dumps(_Crafted(PrunedMLPClassifier, crafted)))
+
+
+@pytest.mark.parametrize(
+    "name, value", [("tol", "x"), ("alpha", -1.0), ("beta_1", 2.0)]
+)
+def test_invalid_hyperparameters_load_and_are_refused_when_training_goes_on(
+    tiny, name, value
+):
+    # A model whose parameters were set after fit (or a file holding such
+    # values) loads and predicts, as MLPClassifier's do; partial_fit validates
+    # them first, where they used to fail deep inside the training loop.
+    clf, _, X = tiny
+    changed = copy.deepcopy(clf).set_params(**{name: value})
+    restored = pickle.loads(pickle.dumps(changed))
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+    before = pickle.dumps(restored)
+    with pytest.raises(ValueError, match=f"'{name}' parameter"):
+        restored.partial_fit(X, clf.predict(X))
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+    assert restored.get_params()[name] == value
+    assert len(pickle.dumps(restored)) == len(before)
+
+
+class _Sized(PrunedMLPClassifier):
+    """A subclass whose constructor needs an argument."""
+
+    def __init__(self, width, *, sparsity=0.3, max_iter=5):
+        self.width = width
+        super().__init__(
+            hidden_layer_sizes=(width,), sparsity=sparsity, max_iter=max_iter
+        )
+
+
+def test_subclasses_with_required_arguments_copy_and_pickle(tiny):
+    _, _, X = tiny
+    y = (X[:, 0] > 0).astype(int)
+    unfitted = _Sized(4)
+    assert copy.deepcopy(unfitted).width == 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = _Sized(4).fit(X, y)
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
 
 
 def test_a_file_without_the_no_improvement_count_still_trains(tiny):
