@@ -142,10 +142,17 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
                 self._check_partial_fit(X, y, classes)
             return self._fit_unsafe(X, y, sample_weight, incremental)
 
+    def set_params(self, **params):
+        self.__dict__.pop("_params_checked", None)
+        return super().set_params(**params)
+
     def _check_partial_fit(self, X, y, classes):
         # scikit-learn's fit context validates the parameters of an unfitted
-        # estimator only; a fitted one may have had them set (or loaded) since.
-        self._validate_params()
+        # estimator only; a fitted one may have had them set or loaded since
+        # (set_params and loading drop the mark): check them once.
+        if self.__sklearn_is_fitted__() and not self.__dict__.get("_params_checked"):
+            self._validate_params()
+        self._params_checked = True
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
 

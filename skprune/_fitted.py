@@ -436,6 +436,7 @@ class FittedNetwork:
         # callbacks are derived or only needed while training: not stored.
         training = state.pop("_state", None)
         state.pop("_inference", None)
+        state.pop("_params_checked", None)  # a loaded model is checked anew
         for name in ("_skl_callbacks", "_callback_fit_ctx", "_parent_callback_ctx"):
             state.pop(name, None)
         if training is not None:
@@ -558,7 +559,7 @@ def _upgrade_state(state):
         if old in state:
             state[new] = state.pop(old)
     # Never stored by __getstate__: derived, or training-only.
-    for name in ("_state", "_inference"):
+    for name in ("_state", "_inference", "_params_checked"):
         state.pop(name, None)
     return state
 

@@ -527,7 +527,9 @@ def test_invalid_hyperparameters_load_and_are_refused_when_training_goes_on(
     # them first, where they used to fail deep inside the training loop.
     clf, _, X = tiny
     changed = copy.deepcopy(clf).set_params(**{name: value})
-    restored = pickle.loads(pickle.dumps(changed))
+    # A file cannot mark itself checked.
+    state = dict(changed.__getstate__(), _params_checked=True)
+    restored = pickle.loads(pickle.dumps(_Crafted(PrunedMLPClassifier, state)))
     np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
     before = pickle.dumps(restored)
     with pytest.raises(ValueError, match=f"'{name}' parameter"):
@@ -535,6 +537,14 @@ def test_invalid_hyperparameters_load_and_are_refused_when_training_goes_on(
     np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
     assert restored.get_params()[name] == value
     assert len(pickle.dumps(restored)) == len(before)
+    # The same set in this process, after partial_fit has checked them once.
+    live = copy.deepcopy(clf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        live.partial_fit(X, clf.predict(X))
+    live.set_params(**{name: value})
+    with pytest.raises(ValueError, match=f"'{name}' parameter"):
+        live.partial_fit(X, clf.predict(X))
 
 
 class _Sized(PrunedMLPClassifier):
