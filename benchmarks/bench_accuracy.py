@@ -232,6 +232,11 @@ def fit_counting(model, X, y):
     return seconds, n_conv
 
 
+def _sparsity(text):
+    """A ``--sparsities`` value: a number, or ``auto``."""
+    return "auto" if text == "auto" else float(text)
+
+
 def regression_models(sparsities, schedules=("gradual",)):
     """(label, schedule, sparsity, factory) for every configuration, dense first."""
     models = [("MLPRegressor", None, 0.0, lambda s: MLPRegressor(random_state=s))]
@@ -495,7 +500,11 @@ def main(argv=None):
     regression = sub.add_parser("regression")
     regression.add_argument("--seeds", type=int, default=5)
     regression.add_argument(
-        "--sparsities", type=float, nargs="+", default=[0.5, 0.8, 0.9, 0.95]
+        "--sparsities",
+        type=_sparsity,
+        nargs="+",
+        default=[0.5, 0.8, 0.9, 0.95],
+        help="fixed sparsities, or 'auto'",
     )
     regression.add_argument("--sets", nargs="+", default=REGRESSION_SETS)
     regression.add_argument(

@@ -4,8 +4,11 @@ Digits (stratified 75/25 split, random_state=0, standardized on the training
 part); MLPClassifier(), PrunedMLPClassifier() and PrunedMLPClassifier(sparsity=0),
 all with random_state=0, fitted ``--rounds`` times in alternating order (reversed
 on odd rounds) after one untimed warm-up fit; medians and their ratios.
+``--auto`` adds PrunedMLPClassifier(sparsity="auto") (its search and its refit;
+its epochs are the refit's ``n_iter_``).
 
     python benchmarks/digits_fit_time.py --rounds 9
+    python benchmarks/digits_fit_time.py --rounds 9 --auto
 """
 
 import argparse
@@ -25,6 +28,9 @@ from skprune import PrunedMLPClassifier
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument(
+        "--auto", action="store_true", help='add PrunedMLPClassifier(sparsity="auto")'
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     X, y = load_digits(return_X_y=True)
@@ -40,6 +46,10 @@ def main(argv=None):
             sparsity=0, random_state=0
         ),
     }
+    if args.auto:
+        models['PrunedMLPClassifier(sparsity="auto")'] = lambda: PrunedMLPClassifier(
+            sparsity="auto", random_state=0
+        )
     times = {name: [] for name in models}
     epochs = {}
     for r in range(args.rounds):

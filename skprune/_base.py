@@ -39,6 +39,8 @@ from ._optim import (
     run_stochastic,
 )
 from ._pruning import CRITERIA, GRANULARITIES, SCHEDULES, SCOPES, Pruner
+from ._pruning.masks import overall_sparsity
+from ._pruning.schedules import RigL
 from ._sparse import check_sparse_input
 
 try:  # scikit-learn >= 1.9; its ``_fit_context`` manages the callbacks' run
@@ -104,7 +106,9 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
 
     Subclasses provide ``_validate_input`` (targets to a float matrix ``Y``),
     ``_out_activation``, ``_score_outputs`` (the early-stopping score of
-    predicted outputs), ``_stratify`` (how the held-out split is drawn) and
+    predicted outputs), ``_score_contributions`` (each sample's smoothed share
+    of it, for ``sparsity="auto"``'s judge), ``_stratify`` (how the held-out
+    split is drawn) and
     ``_sklearn_counterpart`` (for ``from_mlp``).
     """
 
@@ -249,6 +253,79 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         self._check_weight_scale(sample_weight, X.dtype)
         if not first_pass:
             self._check_continuation(hidden_sizes)
+        data = (X, y, Y, sample_weight)
+        run = dict(hidden_sizes=hidden_sizes, incremental=incremental)
+        if self._searches_then_refits(incremental, first_pass, X.shape[0]):
+            # sparsity="auto": search on a held-out split, then train the
+            # network at the sparsity found on all the data, as a fit with
+            # that fixed target would (GridSearchCV's refit).
+            schedule = self._refit_schedule()
+            self._check_schedule(schedule, issubclass(SCHEDULES[schedule], RigL))
+            with warnings.catch_warnings():
+                # The search ends when it has found its sparsity, or at
+                # max_iter; what it would say of the data or the parameters,
+                # the refit says.
+                warnings.simplefilter("ignore")
+                search, start_iter, interrupted, pruner = self._run(
+                    data, first_pass=True, search=True, **run
+                )
+            if not interrupted:
+                with pruner.trained_shape(search):
+                    found = overall_sparsity(search.masks, search.coefs)
+                history = [dict(record, search=True) for record in search.history]
+                del search, pruner  # its data split, network and optimizer
+                Reporter(self.verbose).message(
+                    "sparsity='auto': the search kept %.4f of the weights removed; "
+                    "training on all the data at that sparsity" % found
+                )
+                state, start_iter, interrupted, _ = self._run(
+                    data, first_pass=True, sparsity=found, history=history, **run
+                )
+            else:
+                state = search
+        else:
+            state, start_iter, interrupted, _ = self._run(
+                data, first_pass=first_pass, **run
+            )
+        if interrupted:
+            warnings.warn(
+                "Training interrupted by user; the model keeps the weights of the "
+                "last completed iteration (%d)." % state.n_iter
+            )
+        self._commit(state, hidden_sizes, first_pass, start_iter)
+        return self
+
+    def _searches_then_refits(self, incremental, first_pass, n_samples):
+        """Whether this call is ``sparsity="auto"``'s search and refit: a fit
+        of a new network with data to hold out (a warm start or ``from_mlp``
+        searches from the trained network instead, ``partial_fit`` keeps or
+        stands in, see ``_make_pruner``)."""
+        return (
+            self.sparsity == "auto"
+            and not incremental
+            and first_pass
+            and self._can_hold_out(n_samples)
+        )
+
+    def _run(
+        self,
+        data,
+        *,
+        hidden_sizes,
+        incremental,
+        first_pass,
+        search=False,
+        sparsity=None,
+        history=None,
+    ):
+        """Train once over ``data``: ``(state, start_iter, interrupted, pruner)``.
+
+        ``search``: ``sparsity="auto"``'s search only (it stops once the
+        sparsity is found; scikit-learn's callbacks see the refit).
+        ``sparsity``: train toward this fixed target instead of the parameter
+        (the refit), with ``history`` as the first records.
+        """
+        X, y, Y, sample_weight = data
         rng = check_random_state(self.random_state)
         settings = LoopSettings.from_estimator(self)
         stochastic = self.solver in STOCHASTIC_SOLVERS
@@ -256,9 +333,12 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             state = self._initial_state(X, Y, hidden_sizes, rng, incremental)
         else:
             state = self._resume_state(X.dtype)
+        if history:
+            state.history = list(history)
         start_iter = state.n_iter
         self._prepare_optimizer(state, settings, stochastic, incremental)
-        pruner = self._make_pruner(rng, incremental, X.shape[0])
+        pruner = self._make_pruner(rng, incremental, X.shape[0], sparsity)
+        pruner.search_only = search
         train, validation_data = (X, Y, sample_weight), None
         if (stochastic and self.early_stopping) or pruner.needs_validation:
             reason = self._split_reason(pruner)
@@ -279,16 +359,11 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
                 incremental,
                 (X, y, first_pass),
                 (X, Y, sample_weight),
-            )
-        if interrupted:
-            warnings.warn(
-                "Training interrupted by user; the model keeps the weights of the "
-                "last completed iteration (%d)." % state.n_iter
+                sklearn_callbacks=not search,
             )
         if not incremental:
             pruner.finish(state)
-        self._commit(state, hidden_sizes, first_pass, start_iter)
-        return self
+        return state, start_iter, interrupted, pruner
 
     def _initial_state(self, X, Y, hidden_sizes, rng, incremental):
         """A new network: drawn at random, or from weights assigned before fit."""
@@ -340,8 +415,14 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         else:
             state.validation_scores = None
 
-    def _make_pruner(self, rng, incremental, n_samples):
-        sparsity, schedule = self.sparsity, self.pruning_schedule
+    def _make_pruner(self, rng, incremental, n_samples, sparsity=None):
+        """The pruner of this call; ``sparsity``: a fixed target instead of the
+        parameter (``sparsity="auto"``'s refit, with its schedule)."""
+        schedule = self.pruning_schedule
+        if sparsity is None:
+            sparsity = self.sparsity
+        else:
+            schedule = self._refit_schedule()
         if sparsity == "auto" and incremental and self._searched():
             # The search of an earlier fit chose the sparsity: keep it.
             sparsity = 0.0
@@ -368,19 +449,7 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             tol=self.pruning_tol,
             rng=rng,
         )
-        if pruner.moves_weights and self.solver not in STOCHASTIC_SOLVERS:
-            raise ValueError(
-                f"pruning_schedule={schedule!r} moves weights at epoch ends, "
-                f"which solver={self.solver!r} does not have. Use solver='adam' "
-                "or 'sgd', or another pruning_schedule."
-            )
-        if pruner.moves_weights and self.granularity == "neuron":
-            raise ValueError(
-                f"pruning_schedule={schedule!r} drops and regrows single weights, "
-                "and granularity='neuron' removes whole hidden units. Use "
-                "granularity='weight' with it, or another pruning_schedule for "
-                "neuron pruning."
-            )
+        self._check_schedule(schedule, pruner.moves_weights)
         if pruner.needs_validation and incremental:
             raise ValueError(
                 "The greedy search (pruning_schedule='greedy') judges each step "
@@ -388,6 +457,27 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
                 "or another pruning_schedule."
             )
         return pruner
+
+    def _refit_schedule(self):
+        """The schedule of ``sparsity="auto"``'s refit: ``pruning_schedule``,
+        except the greedy search (the sparsity is found), which is gradual."""
+        schedule = self.pruning_schedule
+        return "gradual" if SCHEDULES[schedule].needs_validation else schedule
+
+    def _check_schedule(self, schedule, moves_weights):
+        if moves_weights and self.solver not in STOCHASTIC_SOLVERS:
+            raise ValueError(
+                f"pruning_schedule={schedule!r} moves weights at epoch ends, "
+                f"which solver={self.solver!r} does not have. Use solver='adam' "
+                "or 'sgd', or another pruning_schedule."
+            )
+        if moves_weights and self.granularity == "neuron":
+            raise ValueError(
+                f"pruning_schedule={schedule!r} drops and regrows single weights, "
+                "and granularity='neuron' removes whole hidden units. Use "
+                "granularity='weight' with it, or another pruning_schedule for "
+                "neuron pruning."
+            )
 
     def _searched(self):
         """Whether the fitted network's sparsity was chosen by an auto search."""
@@ -417,6 +507,11 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
                 if validation_data is None
                 else self._validation_scorer(*validation_data)
             ),
+            validation_contributions=(
+                None
+                if validation_data is None
+                else self._validation_contributions(*validation_data)
+            ),
             batch_size=batch_size_for(self.batch_size, X_train.shape[0]),
             resume=incr,
             # A network fitted before this call (warm start, from_mlp) has
@@ -425,12 +520,24 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         )
 
     def _train(
-        self, state, settings, pruner, train, validation_data, rng, incr, data, full
+        self,
+        state,
+        settings,
+        pruner,
+        train,
+        validation_data,
+        rng,
+        incr,
+        data,
+        full,
+        sklearn_callbacks=True,
     ):
         """Run the loop with its callbacks; return True if interrupted.
 
         ``full`` is the call's whole training data: ``sparsity='auto'`` without
-        early stopping fine-tunes on it once its search has ended.
+        early stopping fine-tunes on it once its search has ended (a warm
+        start's search). ``sklearn_callbacks=False`` leaves scikit-learn's callbacks
+        out (the search before ``sparsity="auto"``'s refit).
         """
         reporter = Reporter(self.verbose)
         early_stopping = self.solver in STOCHASTIC_SOLVERS and self.early_stopping
@@ -443,7 +550,11 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             callbacks.append(StoppingRule(reporter, incr))
         X_all, y, first_pass = data  # the call's data, for scikit-learn's callbacks
         task = "partial_fit: " + pruner.progress(state) if incr else "fit"
-        bridge = self._sklearn_callbacks(X_all, y, incr, first_pass, task)
+        bridge = (
+            self._sklearn_callbacks(X_all, y, incr, first_pass, task)
+            if sklearn_callbacks
+            else None
+        )
         if bridge is not None:
             callbacks.append(bridge)
         trainer = Trainer(state, settings, callbacks, early_stopping)
@@ -523,6 +634,26 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             return self._score_outputs(Y_val, out, sw_val)
 
         return validation
+
+    def _validation_contributions(self, X_val, Y_val, sw_val):
+        """Each held-out sample's smoothed score of a network state
+        (``_score_contributions``, what ``sparsity="auto"`` pairs against the
+        dense network's); a sample whose output is not finite scores -inf."""
+        from ._core import predict_proba_dense
+
+        def contributions(state):
+            out = predict_proba_dense(
+                X_val,
+                state.coefs,
+                state.intercepts,
+                state.activation,
+                state.out_activation,
+            )
+            with np.errstate(invalid="ignore", over="ignore"):
+                values = self._score_contributions(Y_val, out, state.out_activation)
+            return np.where(np.isfinite(values), values, -np.inf)
+
+        return contributions
 
     def _prepare_X(self, X):
         if sp.issparse(X) and X.format != "csr":

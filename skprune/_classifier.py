@@ -271,6 +271,14 @@ class PrunedMLPClassifier(ClassifierMixin, BasePrunedMLP):
             self._decode(Y_val), self._decode(proba), sample_weight=sw_val
         )
 
+    @staticmethod
+    def _score_contributions(Y_val, proba, out_activation):
+        """Each sample's smoothed accuracy: the probability the network gives
+        its true class (its true labels, on average, for logistic outputs)."""
+        if out_activation == "logistic":  # binary (one column) or multilabel
+            return (Y_val * proba + (1 - Y_val) * (1 - proba)).mean(axis=1)
+        return (Y_val * proba).sum(axis=1)
+
     @classmethod
     def _sklearn_counterpart(cls):
         return MLPClassifier

@@ -100,11 +100,15 @@ PRUNING_PARAMETERS = """\
         on narrow tabular data; wide data (images, many features) keeps it at
         0.7 to 0.9, and ``'auto'`` finds such a level per data set.
         ``'auto'`` searches for the sparsest network that keeps the held-out
-        score: it holds out ``validation_fraction`` of the data, prunes in
-        ``pruning_steps`` gradual steps toward 0.99 of the weights, keeps a
-        step only while the held-out score stays within ``pruning_tol`` of the
-        dense network's (and its held-out loss within 10 %), reverts the first
-        step that does not, and fine-tunes on all the data. With
+        score, then refits: it holds out ``validation_fraction`` of the data,
+        prunes in ``pruning_steps`` gradual steps (0.3, then geometrically
+        toward 0.99 of the weights), keeps a step only while the held-out
+        score and the held-out samples' smoothed scores (probability of the
+        true class, or share of R²), less one standard error, stay within
+        ``pruning_tol`` of the dense network's, and reverts the first step
+        that does not; the network is then trained on all the data at the
+        sparsity found, as a fit with that fixed ``sparsity`` would be (the
+        greedy schedule refits gradually). With
         ``partial_fit``, or with too few samples to hold any out, ``'auto'``
         prunes gradually to 0.5 instead.
 
@@ -177,7 +181,9 @@ PRUNING_PARAMETERS = """\
 
     pruning_tol : float, default=0.01
         ``sparsity='auto'``: largest accepted fall of the held-out score
-        (accuracy, or R²) below the dense network's. ``'greedy'``: largest
+        (accuracy, or R²) below the dense network's, and of the mean of the
+        held-out samples' smoothed scores, one standard error included.
+        ``'greedy'``: largest
         accepted rise of the held-out loss (log-loss, or the regression loss)
         over its value before the first round; each round tries to prune more
         of each layer in turn, largest first, and keeps a step only within
@@ -239,11 +245,15 @@ FITTED_ATTRIBUTES = """\
         Hidden layer sizes of the stored network.
 
     pruning_history_ : list of dict
-        One record per pruning round (``'auto'``: per step proposed, with its
-        held-out ``validation_score``, ``reference_score`` and whether it was
-        kept; greedy: per candidate tried, with the search round in
-        ``round``): ``round``, ``iteration``, ``t``, ``target``, ``sparsity``,
-        ``layer_sparsity``, ``loss``, ``validation_score``, ``accepted``.
+        One record per pruning round (``'auto'``: first one per step its search
+        proposed, marked ``search``, with its held-out ``validation_score``,
+        ``reference_score``, ``held_out_change`` and its standard error, and
+        whether it was kept, then the refit's rounds; on a warm start or after
+        ``from_mlp`` the steps of the search from the trained network, not
+        marked, and no refit; greedy: per candidate tried, with the search
+        round in ``round``): ``round``, ``iteration``, ``t``, ``target``,
+        ``sparsity``, ``layer_sparsity``, ``loss``, ``validation_score``,
+        ``accepted``.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.

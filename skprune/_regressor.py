@@ -174,6 +174,20 @@ class PrunedMLPRegressor(RegressorMixin, BasePrunedMLP):
             Y_val, pred = Y_val.ravel(), pred.ravel()
         return r2_score(Y_val, pred, sample_weight=sw_val)
 
+    @staticmethod
+    def _score_contributions(Y_val, pred, out_activation):
+        """Each sample's share of R^2: ``1 - (y - y_pred)^2 / var(y)``, averaged
+        over the outputs that vary on the held-out set (their mean over
+        samples is those outputs' R^2, unweighted). A constant output, whose
+        R^2 is 0 or 1 only, takes no part; with none varying, every share is 0
+        and the held-out score alone judges."""
+        variance = Y_val.var(axis=0)
+        varying = variance > 0
+        if not varying.any():
+            return np.zeros(Y_val.shape[0])
+        errors = (Y_val[:, varying] - pred[:, varying]) ** 2 / variance[varying]
+        return 1.0 - errors.mean(axis=1)
+
     @classmethod
     def _sklearn_counterpart(cls):
         return MLPRegressor

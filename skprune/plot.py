@@ -239,9 +239,18 @@ def plot_layer_sparsity(estimator, ax=None):
     return ax
 
 
+def _trained_rounds(history):
+    """The records of the network's own training: not those of the search that
+    ``sparsity="auto"`` ran before its refit (their iterations count another
+    run, whose loss curve is not kept)."""
+    return [r for r in history if not r.get("search")]
+
+
 def _round_iterations(history):
     """Distinct iterations at which pruning was applied (accepted rounds)."""
-    return sorted({r["iteration"] for r in history if r.get("accepted", True)})
+    return sorted(
+        {r["iteration"] for r in _trained_rounds(history) if r.get("accepted", True)}
+    )
 
 
 def plot_loss_curve(estimator, ax=None):
@@ -298,7 +307,7 @@ def plot_loss_curve(estimator, ax=None):
     n_iter = getattr(estimator, "_call_ends", [estimator.n_iter_])[-1]
     if loss.size != n_iter:
         # L-BFGS: segments end at the pruning rounds and where each call ended.
-        ends = {r["iteration"] for r in estimator.pruning_history_}
+        ends = {r["iteration"] for r in _trained_rounds(estimator.pruning_history_)}
         ends |= set(getattr(estimator, "_call_ends", [n_iter]))
         ends = sorted(e for e in ends if e <= n_iter)
         marker = "o"

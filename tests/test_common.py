@@ -11,7 +11,8 @@ from sklearn.utils.estimator_checks import (
 from skprune import PrunedMLPClassifier, PrunedMLPRegressor
 
 ESTIMATORS = [
-    PrunedMLPClassifier(),  # sparsity="auto"
+    PrunedMLPClassifier(),  # the default, sparsity=0.3
+    PrunedMLPClassifier(sparsity="auto", dtype="float64"),  # search and refit
     PrunedMLPClassifier(sparsity=0.9),  # a fixed target
     PrunedMLPClassifier(sparsity=0),
     PrunedMLPClassifier(solver="sgd"),

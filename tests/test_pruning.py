@@ -1,11 +1,13 @@
 """Pruning semantics: targets reached, masks that hold, schedule formulas."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from _expected import expected_layer_sparsity, expected_sparsity
+from sklearn.exceptions import ConvergenceWarning
 
 from skprune import PrunedMLPClassifier
 from skprune._core import init_params, predict_proba_dense
@@ -521,11 +523,14 @@ def test_auto_sparsity_searches_without_a_target(digits):
     )
     assert 0 < clf.sparsity_ < 0.99
     history = clf.pruning_history_
-    assert history, "the search proposed nothing"
-    # One record per proposed step, along a ladder toward 0.99.
-    targets = [r["target"] for r in history]
+    search = [r for r in history if r.get("search")]
+    assert search, "the search proposed nothing"
+    # The search's records come first: one per proposed step, along a ladder
+    # toward 0.99; the refit's rounds follow.
+    assert history[: len(search)] == search
+    targets = [r["target"] for r in search]
     assert targets == sorted(set(targets)) and targets[-1] < 0.99
-    for record in history:
+    for record in search:
         assert set(record) >= {
             "round",
             "iteration",
@@ -536,12 +541,102 @@ def test_auto_sparsity_searches_without_a_target(digits):
             "sparsity",
             "validation_score",
             "reference_score",
+            "held_out_change",
+            "held_out_change_se",
             "accepted",
         }
         assert "layer" not in record  # not a greedy candidate
-    # The model is the last kept step (or dense, if none was kept).
-    accepted = [r for r in history if r["accepted"]]
-    assert clf.sparsity_ == pytest.approx(accepted[-1]["sparsity"] if accepted else 0.0)
+    # The model is trained to the last kept step's sparsity (or dense, if
+    # none was kept).
+    accepted = [r for r in search if r["accepted"]]
+    found = accepted[-1]["sparsity"] if accepted else 0.0
+    assert clf.sparsity_ == pytest.approx(found, abs=1e-3)
+    refit = history[len(search) :]
+    assert refit and refit[-1]["target"] == pytest.approx(found)
+    assert all("reference_score" not in r for r in refit)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_auto_is_the_fit_at_the_sparsity_its_search_found(digits, solver):
+    """The search runs on a held-out split; the model is then trained on all
+    the data exactly as a fit with that fixed target (same random_state)."""
+    X, y = digits
+    params = dict(hidden_layer_sizes=(30,), max_iter=60, solver=solver, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        auto = PrunedMLPClassifier(sparsity="auto", **params).fit(X, y)
+        search = [r for r in auto.pruning_history_ if r.get("search")]
+        found = max([r["sparsity"] for r in search if r["accepted"]], default=0.0)
+        fixed = PrunedMLPClassifier(sparsity=found, **params).fit(X, y)
+    for a, b in zip(auto.coefs_ + auto.intercepts_, fixed.coefs_ + fixed.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert auto.n_iter_ == fixed.n_iter_ and auto.loss_curve_ == fixed.loss_curve_
+    assert auto.pruning_history_[len(search) :] == fixed.pruning_history_
+
+
+def test_auto_refits_with_the_schedule_it_is_given(digits):
+    # The refit trains toward the sparsity found with pruning_schedule; the
+    # greedy search (which would search again) refits gradually.
+    X, y = digits
+    params = dict(hidden_layer_sizes=(20,), max_iter=40, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for schedule, refit in (("iterative", "iterative"), ("greedy", "gradual")):
+            auto = PrunedMLPClassifier(
+                sparsity="auto", pruning_schedule=schedule, **params
+            ).fit(X, y)
+            search = [r for r in auto.pruning_history_ if r.get("search")]
+            found = max([r["sparsity"] for r in search if r["accepted"]], default=0)
+            fixed = PrunedMLPClassifier(
+                sparsity=found, pruning_schedule=refit, **params
+            ).fit(X, y)
+            np.testing.assert_array_equal(auto.coefs_[0], fixed.coefs_[0])
+
+
+def test_auto_refuses_a_refit_schedule_before_searching(digits):
+    # RigL moves weights at epoch ends, which L-BFGS does not have: said at
+    # once, not after a whole search.
+    X, y = digits
+    clf = PrunedMLPClassifier(
+        (10,), sparsity="auto", pruning_schedule="rigl", solver="lbfgs", max_iter=5
+    )
+    with pytest.raises(ValueError, match="moves weights at epoch ends"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coefs_")
+
+
+def test_auto_on_a_trained_network_searches_from_it_without_a_refit(digits):
+    # A warm start (and from_mlp) searches from the trained network: the
+    # first step is proposed at once, nothing is marked as a separate search.
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = digits
+    params = dict(hidden_layer_sizes=(20,), max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = PrunedMLPClassifier(sparsity=0, warm_start=True, **params).fit(X, y)
+        clf.set_params(sparsity="auto").fit(X, y)
+        mlp = MLPClassifier(**params).fit(X, y)
+        adopted = PrunedMLPClassifier.from_mlp(mlp, sparsity="auto", max_iter=30)
+        adopted.fit(X, y)
+    for model in (clf, adopted):
+        history = model.pruning_history_
+        assert history and all("reference_score" in r for r in history)
+        assert not any(r.get("search") for r in history)
+        kept = [r["sparsity"] for r in history if r["accepted"]]
+        assert model.sparsity_ == pytest.approx(kept[-1] if kept else 0.0, abs=1e-3)
+
+
+def test_auto_search_warns_nothing_of_its_own(digits):
+    # The search ends when it has found its sparsity: only the refit may say
+    # that max_iter cut training short, once.
+    X, y = digits
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        PrunedMLPClassifier((20,), sparsity="auto", max_iter=20, random_state=0).fit(
+            X, y
+        )
+    assert sum(issubclass(w.category, ConvergenceWarning) for w in caught) <= 1
 
 
 @pytest.mark.parametrize(
@@ -553,22 +648,21 @@ def test_auto_sparsity_searches_without_a_target(digits):
     ],
 )
 def test_auto_never_keeps_a_step_that_falls_short_of_the_reference(digits, params):
-    from skprune._pruning.schedules import AUTO_LOSS_RISE
+    from skprune._pruning.schedules import AUTO_Z
 
     X, y = digits
     clf = PrunedMLPClassifier(sparsity="auto", random_state=0, **params).fit(X, y)
     tol = clf.pruning_tol
-    history = clf.pruning_history_
+    history = [r for r in clf.pruning_history_ if r.get("search")]
     assert history
     for record in history:
-        # Kept: the held-out score within pruning_tol of the reference (and the
-        # held-out loss within AUTO_LOSS_RISE of its reference); rejected: not.
+        # Kept: the held-out score within pruning_tol of the reference, and
+        # the smoothed scores' paired change, AUTO_Z standard errors below
+        # its mean, too; rejected: not.
         passes = record["validation_score"] >= record["reference_score"] - tol
-        if "validation_loss" in record:
-            passes = passes and (
-                record["validation_loss"]
-                <= record["reference_loss"] * (1 + AUTO_LOSS_RISE)
-            )
+        passes = passes and (
+            record["held_out_change"] - AUTO_Z * record["held_out_change_se"] >= -tol
+        )
         assert record["accepted"] == passes, record
         if record["accepted"]:
             assert record["validation_score"] >= record["reference_score"] - tol
@@ -1036,3 +1130,56 @@ def test_a_refit_at_a_reached_neuron_target_does_not_warn(digits):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*removes no hidden unit")
         clf.fit(X, y)
+
+
+def test_auto_judges_by_each_held_out_samples_smoothed_score():
+    """The smoothed scores paired by the auto search: the probability of the
+    true class (softmax), of each true label (logistic: binary, multilabel),
+    each sample's share of R^2 (regression, their mean being R^2)."""
+    from sklearn.metrics import r2_score
+
+    from skprune import PrunedMLPRegressor
+
+    Y = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    P = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
+    np.testing.assert_allclose(
+        PrunedMLPClassifier._score_contributions(Y, P, "softmax"), [0.7, 0.6]
+    )
+    Yb, Pb = np.array([[1.0], [0.0]]), np.array([[0.8], [0.3]])
+    np.testing.assert_allclose(
+        PrunedMLPClassifier._score_contributions(Yb, Pb, "logistic"), [0.8, 0.7]
+    )
+    Ym, Pm = np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([[0.9, 0.4], [0.5, 0.7]])
+    np.testing.assert_allclose(
+        PrunedMLPClassifier._score_contributions(Ym, Pm, "logistic"),
+        [(0.9 + 0.6) / 2, (0.5 + 0.7) / 2],
+    )
+    rng = np.random.default_rng(0)
+    Yr = rng.normal(size=(40, 2))
+    Pr = Yr + rng.normal(scale=0.5, size=(40, 2))
+    shares = PrunedMLPRegressor._score_contributions(Yr, Pr, "identity")
+    assert shares.mean() == pytest.approx(r2_score(Yr, Pr))
+    # A constant output takes no part (its R^2 is 0 or 1 only); with no
+    # output varying, every share is 0.
+    Yc = np.column_stack([Yr[:, 0], np.full(40, 30.0)])
+    Pc = np.column_stack([Pr[:, 0], np.full(40, 25.0)])
+    shares = PrunedMLPRegressor._score_contributions(Yc, Pc, "identity")
+    assert shares.mean() == pytest.approx(r2_score(Yr[:, 0], Pr[:, 0]))
+    flat = PrunedMLPRegressor._score_contributions(Yc[:, 1:], Pc[:, 1:], "identity")
+    np.testing.assert_array_equal(flat, np.zeros(40))
+
+
+def test_auto_scores_a_non_finite_output_as_the_worst():
+    from skprune._optim.state import TrainState
+
+    clf = PrunedMLPClassifier()
+    X_val, Y_val = np.ones((3, 2)), np.eye(3)
+    contributions = clf._validation_contributions(X_val, Y_val, None)
+    state = TrainState(
+        coefs=[np.full((2, 3), np.nan)],
+        intercepts=[np.zeros(3)],
+        masks=[None],
+        activation="relu",
+        out_activation="softmax",
+    )
+    assert np.all(contributions(state) == -np.inf)

@@ -33,6 +33,7 @@ class _Trainer:
         )
         self.rounds = []
         self.use_full_data = False
+        self.stop_requested = False
 
     def emit(self, event, record):
         self.rounds.append(record)
@@ -312,9 +313,10 @@ def test_partial_fit_keeps_the_plateau_counts_between_calls():
 
 
 # ------------------------------------------------------------ auto
-def _auto(scores, losses=None, tol=0.01, n_steps=4):
+def _auto(scores, losses=None, tol=0.01, n_steps=4, changes=None):
     """sparsity='auto' on a hand-made state whose held-out scores are ``scores``
-    (and held-out losses ``losses``, 1.0 throughout if not given)."""
+    (held-out losses ``losses``, 1.0 throughout if not given, and paired
+    changes of the smoothed scores ``changes``, (0, 0) if not given)."""
     state = _state(shapes=((20, 30), (30, 4)))  # 720 weights, floors 34
     scores = iter(scores)
     losses = iter([] if losses is None else losses)
@@ -329,6 +331,8 @@ def _auto(scores, losses=None, tol=0.01, n_steps=4):
         validation_score=lambda state: next(scores),
     )
     pruner.validation_loss = lambda state, coefs: next(losses, 1.0)
+    changes = iter([] if changes is None else changes)
+    pruner.held_out_change = lambda state: next(changes, (0.0, 0.0))
     return state, pruner, trainer
 
 
@@ -362,25 +366,82 @@ def test_auto_keeps_steps_within_the_tolerance_and_reverts_the_first_that_is_not
     assert sum(_pruned(state)) == round(ladder[1] * 720)
     assert records[1]["sparsity"] == pytest.approx(round(ladder[1] * 720) / 720)
     assert pruner.plan.finetune_until == state.n_iter + 2
-    assert trainer.use_full_data
+    assert trainer.use_full_data and not trainer.stop_requested
+
+
+def test_auto_ladder_starts_at_the_default_then_climbs_geometrically():
+    auto = sched.Auto()
+    ladder = auto.targets(0.0, 0.99, 10)
+    assert ladder[0] == sched.AUTO_FIRST == 0.3
+    keep = 1 - np.array(ladder[1:])
+    np.testing.assert_allclose(keep[1:] / keep[:-1], (0.01 / 0.7) ** (1 / 9))
+    assert ladder[-1] == pytest.approx(0.99)
+    # From a network already past the first step (a warm start), or with a
+    # single step, the ladder is geometric from where it stands.
+    assert auto.targets(0.5, 0.99, 3) == pytest.approx(
+        sched.geometric_targets(0.5, 0.99, 3)
+    )
+    assert auto.targets(0.0, 0.99, 1) == pytest.approx([0.99])
+
+
+def test_auto_before_its_refit_stops_training_when_the_search_ends():
+    fails = [0.5] * (sched.AUTO_RETRIES + 1)
+    state, pruner, trainer = _auto([0.90, 0.90, *fails])
+    pruner.search_only = True
+    epochs = []
+    for _ in range(30):
+        epochs.append(_epoch(pruner, trainer, 1.0))
+        if epochs[-1].stop:
+            break
+    assert [r["accepted"] for r in trainer.rounds] == [True, False]
+    assert trainer.stop_requested and epochs[-1].stop and not pruner.pending
+    assert not any(e.stop for e in epochs[:-1])
 
 
 def test_auto_keeps_a_step_that_recovers_in_its_retry():
-    state, pruner, trainer = _auto([0.90, 0.85, 0.899, 0.5, 0.5])
+    fails = [0.5] * (sched.AUTO_RETRIES + 1)
+    state, pruner, trainer = _auto([0.90, 0.85, 0.899, *fails])
     _round_epochs(pruner, trainer, [1.0] * 30)
     assert [r["accepted"] for r in trainer.rounds] == [True, False]
     assert [r["validation_score"] for r in trainer.rounds] == [0.899, 0.5]
     assert not pruner.pending
 
 
-def test_auto_rejects_a_step_whose_held_out_loss_rises_too_much():
-    # The score holds, the held-out loss does not: the step is reverted.
-    rise = 1.0 + 2 * sched.AUTO_LOSS_RISE
-    state, pruner, trainer = _auto([0.9] * 4, losses=[1.0, 1.0, rise, rise])
+def test_auto_rejects_a_step_whose_smoothed_scores_fall_beyond_the_tolerance():
+    # The accuracy holds; the paired change of the smoothed scores, AUTO_Z
+    # standard errors below its mean, does not (tol 0.01): the step is
+    # reverted after its retries. A mean fall within tol whose standard error takes it
+    # past tol fails too; one that stays within passes.
+    z = sched.AUTO_Z
+    changes = [(-0.004, 0.001)] + [(-0.008, 0.003 / z)] * (sched.AUTO_RETRIES + 1)
+    state, pruner, trainer = _auto([0.9] * (sched.AUTO_RETRIES + 3), changes=changes)
     _round_epochs(pruner, trainer, [1.0] * 30)
     assert [r["accepted"] for r in trainer.rounds] == [True, False]
-    assert [r["validation_loss"] for r in trainer.rounds] == [1.0, rise]
-    assert trainer.rounds[-1]["reference_loss"] == 1.0
+    assert [r["held_out_change"] for r in trainer.rounds] == [-0.004, -0.008]
+    assert trainer.rounds[-1]["held_out_change_se"] == pytest.approx(0.003 / z)
+    assert trainer.rounds[-1]["validation_loss"] == 1.0
+
+
+def test_paired_change_is_the_mean_difference_and_its_standard_error():
+    rng = np.random.default_rng(0)
+    ref = rng.uniform(size=50)
+    new = ref + rng.normal(-0.01, 0.02, size=50)
+    mean, se = sched.paired_change(new, ref)
+    d = new - ref
+    assert mean == pytest.approx(d.mean())
+    assert se == pytest.approx(d.std(ddof=1) / np.sqrt(50))
+    # Weighted: the weighted mean, and the standard error over the effective
+    # sample size (sum w)^2 / sum w^2.
+    w = rng.integers(1, 4, size=50)
+    mean_w, se_w = sched.paired_change(new, ref, w)
+    rep = np.repeat(d, w)
+    assert mean_w == pytest.approx(rep.mean())
+    assert se_w == pytest.approx(
+        rep.std() * np.sqrt(1 / (w.sum() ** 2 / (w @ w) - 1)), rel=1e-12
+    )
+    assert sched.paired_change([1.0], [0.5]) == (0.5, 0.0)
+    assert sched.paired_change([], []) == (0.0, 0.0)
+    assert sched.paired_change([-np.inf, 1.0], [0.5, 0.5]) == (-np.inf, 0.0)
 
 
 # ------------------------------------------------------------ allocation
@@ -676,3 +737,25 @@ def test_many_pruning_steps_cost_linear_time():
     assert trainer.rounds[0]["target"] == pytest.approx(0.5)
     # Ten times the rounds, at most about ten times the time (quadratic: 100x).
     assert large < 30 * small + 0.05
+
+
+def test_auto_pairs_the_held_out_samples_against_the_reference_weighted():
+    # The pruner keeps the reference network's per-sample scores and pairs
+    # the current ones with them, with the held-out sample weights.
+    state = _state(shapes=((20, 30), (30, 4)))
+    values = iter([np.array([0.9, 0.8, 0.7]), np.array([0.8, 0.8, 0.4])])
+    weights = np.array([1.0, 2.0, 3.0])
+    pruner, trainer = _pruner(
+        "gradual",
+        state,
+        sparsity="auto",
+        validation_data=(np.zeros((3, 20)), np.zeros((3, 4)), weights),
+        validation_score=lambda state: 1.0,
+    )
+    assert pruner.held_out_change(state) == (0.0, 0.0)  # no reference yet
+    pruner._contributions = lambda state: next(values)
+    pruner.set_reference(state)
+    mean, se = pruner.held_out_change(state)
+    expected = sched.paired_change([0.8, 0.8, 0.4], [0.9, 0.8, 0.7], weights)
+    assert (mean, se) == pytest.approx(expected)
+    assert mean == pytest.approx((-0.1 - 0.9) / 6)

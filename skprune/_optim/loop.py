@@ -75,6 +75,8 @@ class Trainer:
         # included) when a callback sets ``use_full_data``.
         self.full_data = None
         self.use_full_data = False
+        # Set by a callback to end training after this epoch (L-BFGS: segment).
+        self.stop_requested = False
 
     def emit(self, event, *args):
         for callback in self.callbacks:
@@ -403,6 +405,8 @@ def run_lbfgs(trainer, X, Y, sample_weight, *, pruner):
         )
         if pruner.pending and not spent:
             pruner.after_segment(state, result.status == 0)
+            if trainer.stop_requested:
+                break
             if trainer.use_full_data and trainer.full_data is not None:
                 X, Y, sample_weight = trainer.full_data
                 trainer.full_data = None

@@ -25,7 +25,7 @@ from .allocation import GRANULARITIES, SCOPES
 from .criteria import CRITERIA, NEEDS_STATISTICS
 from .masks import kept_counts, layer_sparsity, overall_sparsity, sparsity_against
 from .plan import Plan
-from .schedules import SCHEDULES, Auto, RigL
+from .schedules import SCHEDULES, Auto, RigL, paired_change
 
 # Taylor and OBD statistics are gathered on at most this many training samples.
 STATS_MAX_SAMPLES = 2048
@@ -104,6 +104,10 @@ class Pruner(Callback):
         self._expanded = False
         self.validation_data = None
         self._score = None
+        self._contributions = None
+        self.reference_contributions = None
+        # sparsity="auto" before its refit: training stops once the search ends.
+        self.search_only = False
         self.max_iter = None
         self.constant_inputs = None
 
@@ -189,6 +193,7 @@ class Pruner(Callback):
         train_data,
         validation_data=None,
         validation_score=None,
+        validation_contributions=None,
         batch_size=200,
         resume=False,
         trained=False,
@@ -217,6 +222,7 @@ class Pruner(Callback):
         )
         self.validation_data = validation_data
         self._score = validation_score
+        self._contributions = validation_contributions
         self.batch_size = batch_size
         with self.trained_shape(state):
             self._lay_out(state, max_iter, resume, trained)
@@ -291,6 +297,25 @@ class Pruner(Callback):
         score = float(self._score(state))
         return score if np.isfinite(score) else -np.inf
 
+    def set_reference(self, state):
+        """Keep the held-out samples' smoothed scores of the network as it
+        stands: what ``sparsity="auto"`` judges its steps against (kept for
+        this fit only)."""
+        self.reference_contributions = (
+            None if self._contributions is None else self._contributions(state)
+        )
+
+    def held_out_change(self, state):
+        """The paired change of the held-out samples' smoothed scores since
+        :meth:`set_reference`: ``(mean, standard error)``; ``(0, 0)`` when
+        there is nothing to compare."""
+        if self._contributions is None or self.reference_contributions is None:
+            return 0.0, 0.0
+        weights = self.validation_data[2] if self.validation_data else None
+        return paired_change(
+            self._contributions(state), self.reference_contributions, weights
+        )
+
     # -- the loop's events ---------------------------------------------------
     def on_fit_begin(self, trainer):
         self.trainer = trainer
@@ -335,6 +360,8 @@ class Pruner(Callback):
             with self.trained_shape(state):
                 self.schedule.update(self, state)
         epoch.round_at_end = changed
+        if trainer.stop_requested:
+            epoch.stop = True
         epoch.pending = self.pending
         epoch.finetuning = self.finetuning(state)
 
@@ -375,6 +402,7 @@ class Pruner(Callback):
         self.plan.finetune_until = state.n_iter + self.finetune_iter
         if self.auto and self.trainer is not None:
             self.trainer.use_full_data = True
+            self.trainer.stop_requested = self.search_only
 
     def checkpoint(self, state):
         self.plan.checkpoint = state.snapshot()
@@ -594,7 +622,7 @@ class Pruner(Callback):
         """Append to ``state.history``: one record per round (greedy: per
         candidate, ``round`` being the search round), and tell the loop."""
         record = {
-            "round": state.history[-1]["round"] + 1 if state.history else 1,
+            "round": _last_round(state.history) + 1,
             "iteration": state.n_iter,
             "t": state.t,
             "target": float(target),
@@ -610,3 +638,10 @@ class Pruner(Callback):
         state.history.append(record)
         if self.trainer is not None:
             self.trainer.emit("on_round", record)
+
+
+def _last_round(history):
+    """The last round of the network's own training (0 if none): the records of
+    the search that ``sparsity="auto"`` ran before its refit do not count."""
+    own = [record for record in history if not record.get("search")]
+    return own[-1]["round"] if own else 0
