@@ -57,10 +57,11 @@ _CALLBACK_RUN = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
 
-# ``sparsity="auto"`` needs at least this many held-out samples; without them
-# (too small a data set, or ``partial_fit``) it prunes gradually to
-# ``AUTO_STAND_IN``, about the median sparsity the search reaches on the
-# drop-in panel (benchmarks/bench_defaults.py).
+# ``sparsity="auto"`` needs at least this many held-out samples, and as many
+# left to train on; without them (too small a data set, a ``validation_fraction``
+# near 1, or ``partial_fit``) it prunes gradually to ``AUTO_STAND_IN``, half the
+# weights, within the range the search reaches on the drop-in panel (0.18 to
+# 0.73, benchmarks/results/auto.md).
 AUTO_MIN_HELD_OUT = 10
 AUTO_STAND_IN = 0.5
 
@@ -261,14 +262,12 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             # that fixed target would (GridSearchCV's refit).
             schedule = self._refit_schedule()
             self._check_schedule(schedule, issubclass(SCHEDULES[schedule], RigL))
-            with warnings.catch_warnings():
-                # The search ends when it has found its sparsity, or at
-                # max_iter; what it would say of the data or the parameters,
-                # the refit says.
-                warnings.simplefilter("ignore")
-                search, start_iter, interrupted, pruner = self._run(
-                    data, first_pass=True, search=True, **run
-                )
+            # The search ends when it has found its sparsity (or at max_iter)
+            # without a ConvergenceWarning: only the refit may say it did not
+            # converge.
+            search, start_iter, interrupted, pruner = self._run(
+                data, first_pass=True, search=True, **run
+            )
             if not interrupted:
                 with pruner.trained_shape(search):
                     found = overall_sparsity(search.masks, search.coefs)
@@ -433,7 +432,8 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
                 warnings.warn(
                     f"sparsity='auto' judges its steps on held-out data, but "
                     f"{n_samples} samples leave too few to hold out "
-                    f"validation_fraction={self.validation_fraction}; the network "
+                    f"validation_fraction={self.validation_fraction} and train "
+                    f"on the rest (at least {AUTO_MIN_HELD_OUT} each); the network "
                     f"is pruned to sparsity={AUTO_STAND_IN} instead.",
                     UserWarning,
                 )
@@ -490,7 +490,7 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         if self.validation_fraction <= 0:
             return True
         n_val = int(np.ceil(self.validation_fraction * n_samples))
-        return n_val >= AUTO_MIN_HELD_OUT and n_samples - n_val >= 1
+        return n_val >= AUTO_MIN_HELD_OUT and n_samples - n_val >= AUTO_MIN_HELD_OUT
 
     def _start_pruner(
         self, pruner, state, train, validation_data, stochastic, incr, first_pass
@@ -558,6 +558,7 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         if bridge is not None:
             callbacks.append(bridge)
         trainer = Trainer(state, settings, callbacks, early_stopping)
+        trainer.quiet = pruner.search_only
         if pruner.auto and not early_stopping:
             trainer.full_data = full
         X, Y, sw = train

@@ -556,29 +556,38 @@ def test_auto_sparsity_searches_without_a_target(digits):
     assert all("reference_score" not in r for r in refit)
 
 
-@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
-def test_auto_is_the_fit_at_the_sparsity_its_search_found(digits, solver):
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="adam", max_iter=100),
+        dict(solver="lbfgs", max_iter=60, pruning_tol=0.05),
+    ],
+)
+def test_auto_is_the_fit_at_the_sparsity_its_search_found(digits, params):
     """The search runs on a held-out split; the model is then trained on all
     the data exactly as a fit with that fixed target (same random_state)."""
     X, y = digits
-    params = dict(hidden_layer_sizes=(30,), max_iter=60, solver=solver, random_state=0)
+    params = dict(hidden_layer_sizes=(30,), random_state=0, **params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         auto = PrunedMLPClassifier(sparsity="auto", **params).fit(X, y)
         search = [r for r in auto.pruning_history_ if r.get("search")]
         found = max([r["sparsity"] for r in search if r["accepted"]], default=0.0)
         fixed = PrunedMLPClassifier(sparsity=found, **params).fit(X, y)
+    assert found > 0.25, "the search kept no step: nothing is compared"
     for a, b in zip(auto.coefs_ + auto.intercepts_, fixed.coefs_ + fixed.intercepts_):
         np.testing.assert_array_equal(a, b)
     assert auto.n_iter_ == fixed.n_iter_ and auto.loss_curve_ == fixed.loss_curve_
+    # The refit's rounds, numbered from 1, after the search's records.
     assert auto.pruning_history_[len(search) :] == fixed.pruning_history_
+    assert fixed.pruning_history_[0]["round"] == 1
 
 
 def test_auto_refits_with_the_schedule_it_is_given(digits):
     # The refit trains toward the sparsity found with pruning_schedule; the
     # greedy search (which would search again) refits gradually.
     X, y = digits
-    params = dict(hidden_layer_sizes=(20,), max_iter=40, random_state=0)
+    params = dict(hidden_layer_sizes=(30,), max_iter=100, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for schedule, refit in (("iterative", "iterative"), ("greedy", "gradual")):
@@ -587,22 +596,75 @@ def test_auto_refits_with_the_schedule_it_is_given(digits):
             ).fit(X, y)
             search = [r for r in auto.pruning_history_ if r.get("search")]
             found = max([r["sparsity"] for r in search if r["accepted"]], default=0)
+            assert found > 0.25, schedule
             fixed = PrunedMLPClassifier(
                 sparsity=found, pruning_schedule=refit, **params
             ).fit(X, y)
-            np.testing.assert_array_equal(auto.coefs_[0], fixed.coefs_[0])
+            for a, b in zip(auto.coefs_, fixed.coefs_):
+                np.testing.assert_array_equal(a, b)
+            assert auto.pruning_history_[len(search) :] == fixed.pruning_history_
 
 
-def test_auto_refuses_a_refit_schedule_before_searching(digits):
+def test_auto_refuses_a_refit_schedule_before_searching(digits, monkeypatch):
     # RigL moves weights at epoch ends, which L-BFGS does not have: said at
-    # once, not after a whole search.
+    # once, before any training.
     X, y = digits
     clf = PrunedMLPClassifier(
         (10,), sparsity="auto", pruning_schedule="rigl", solver="lbfgs", max_iter=5
     )
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(PrunedMLPClassifier, "_run", no_training)
     with pytest.raises(ValueError, match="moves weights at epoch ends"):
         clf.fit(X, y)
     assert not hasattr(clf, "coefs_")
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_auto_search_warns_nothing_of_its_own(digits, solver):
+    # A max_iter that cuts the search short: only the refit may say that
+    # max_iter ended training, as the fit at that sparsity would.
+    X, y = digits
+    params = dict(hidden_layer_sizes=(20,), max_iter=12, solver=solver, random_state=0)
+
+    def convergence_warnings(model):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(X, y)
+        return sum(issubclass(w.category, ConvergenceWarning) for w in caught)
+
+    auto = PrunedMLPClassifier(sparsity="auto", **params)
+    n_auto = convergence_warnings(auto)
+    search = [r for r in auto.pruning_history_ if r.get("search")]
+    assert search[-1]["iteration"] == 12 or not search[-1]["accepted"]
+    found = max([r["sparsity"] for r in search if r["accepted"]], default=0.0)
+    n_fixed = convergence_warnings(PrunedMLPClassifier(sparsity=found, **params))
+    assert n_auto == n_fixed == 1
+
+
+def test_auto_judges_against_the_dense_network_with_smoothed_scores(digits):
+    # The search's records carry the paired change of the smoothed scores,
+    # against the network at the end of the dense phase for every step.
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = PrunedMLPClassifier(
+            (30,),
+            sparsity="auto",
+            max_iter=60,
+            solver="lbfgs",
+            pruning_tol=0.05,
+            random_state=0,
+        ).fit(X, y)
+    search = [r for r in clf.pruning_history_ if r.get("search")]
+    assert len(search) >= 3
+    assert all(r["held_out_change_se"] > 0 for r in search)
+    changes = [r["held_out_change"] for r in search]
+    # Against a fixed reference the damage accumulates along the ladder (a
+    # reference reset at each kept step would make each change small).
+    assert changes[-1] < changes[0] - 0.01
 
 
 def test_auto_on_a_trained_network_searches_from_it_without_a_refit(digits):
@@ -625,18 +687,6 @@ def test_auto_on_a_trained_network_searches_from_it_without_a_refit(digits):
         assert not any(r.get("search") for r in history)
         kept = [r["sparsity"] for r in history if r["accepted"]]
         assert model.sparsity_ == pytest.approx(kept[-1] if kept else 0.0, abs=1e-3)
-
-
-def test_auto_search_warns_nothing_of_its_own(digits):
-    # The search ends when it has found its sparsity: only the refit may say
-    # that max_iter cut training short, once.
-    X, y = digits
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        PrunedMLPClassifier((20,), sparsity="auto", max_iter=20, random_state=0).fit(
-            X, y
-        )
-    assert sum(issubclass(w.category, ConvergenceWarning) for w in caught) <= 1
 
 
 @pytest.mark.parametrize(
@@ -700,6 +750,13 @@ def test_auto_without_held_out_data_prunes_to_a_stand_in_target(digits):
     with pytest.warns(UserWarning, match="too few to hold out"):
         small.fit(X[:40], y[:40])
     assert small.sparsity_ == expected_sparsity(small, AUTO_STAND_IN)
+    # A held-out part that leaves fewer samples than that to train on: the same.
+    most = PrunedMLPClassifier(
+        (20,), sparsity="auto", max_iter=10, validation_fraction=0.99, random_state=0
+    )
+    with pytest.warns(UserWarning, match="and train on the rest"):
+        most.fit(X[:500], y[:500])
+    assert most.sparsity_ == expected_sparsity(most, AUTO_STAND_IN)
 
 
 # A small network pruned to 0.8 in 4 rounds within 20 epochs.

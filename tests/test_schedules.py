@@ -759,3 +759,17 @@ def test_auto_pairs_the_held_out_samples_against_the_reference_weighted():
     expected = sched.paired_change([0.8, 0.8, 0.4], [0.9, 0.8, 0.7], weights)
     assert (mean, se) == pytest.approx(expected)
     assert mean == pytest.approx((-0.1 - 0.9) / 6)
+
+
+def test_auto_keeps_the_dense_networks_reference_through_kept_steps():
+    # The reference is taken at the end of the dense phase, once; kept steps
+    # do not move it.
+    state, pruner, trainer = _auto([0.90] * 3 + [0.5] * (sched.AUTO_RETRIES + 1))
+    del pruner.held_out_change  # the pruner's own pairing
+    calls = iter(np.arange(10.0)[:, None] * np.ones((1, 2)))
+    pruner._contributions = lambda state: next(calls)
+    _round_epochs(pruner, trainer, [1.0] * 30)
+    assert [r["accepted"] for r in trainer.rounds][:2] == [True, True]
+    np.testing.assert_array_equal(pruner.reference_contributions, [0.0, 0.0])
+    # Each judged step is paired against it: the change is the call's index.
+    assert [r["held_out_change"] for r in trainer.rounds[:2]] == [1.0, 2.0]

@@ -232,6 +232,7 @@ class StoppingRule(Callback):
         state.no_improvement_count = self.rule.count
         if (
             not (self.incremental or self.converged or trainer.interrupted)
+            and not trainer.quiet
             and state.n_iter > 0
             and len(state.loss_curve) >= trainer.max_epochs
         ):

@@ -77,6 +77,9 @@ class Trainer:
         self.use_full_data = False
         # Set by a callback to end training after this epoch (L-BFGS: segment).
         self.stop_requested = False
+        # No ConvergenceWarning: a run that ends on purpose before converging
+        # (sparsity="auto"'s search).
+        self.quiet = False
 
     def emit(self, event, *args):
         for callback in self.callbacks:
@@ -419,6 +422,7 @@ def run_lbfgs(trainer, X, Y, sample_weight, *, pruner):
         break
     # The whole call's iterations, in MLPClassifier's words.
     total = scipy.optimize.OptimizeResult(result, nit=state.n_iter - first_iter)
-    _check_optimize_result("lbfgs", total, settings.max_iter)
+    if not trainer.quiet:
+        _check_optimize_result("lbfgs", total, settings.max_iter)
     trainer.emit("on_fit_end")
     return False
