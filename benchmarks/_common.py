@@ -2,6 +2,8 @@
 
 import os
 import platform
+import runpy
+import sys
 import time
 from pathlib import Path
 
@@ -204,3 +206,20 @@ def train_networks(epochs=10, n_samples=10000, verbose=True):
             else:
                 models[label] = PrunedMLPClassifier(**common, **params).fit(X, y)
     return models, X, y
+
+
+BENCHMARKS = Path(__file__).resolve().parent
+
+
+def benchmark_script(name):
+    """The path of the benchmark ``name`` of this directory, or None."""
+    script = BENCHMARKS / name
+    return script if script.parent == BENCHMARKS and script.is_file() else None
+
+
+def run_benchmark(script, args):
+    """Run another benchmark of this directory in this process, with ``args``
+    (for scripts that set a library constant first)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    sys.argv = [str(script), *args]
+    runpy.run_path(str(script), run_name="__main__")

@@ -20,11 +20,9 @@ is passed to it; without options it runs the benchmark as it is.
 """
 
 import argparse
-import runpy
 import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from _common import benchmark_script, run_benchmark
 
 
 def _first(text):
@@ -43,6 +41,9 @@ def main(argv=None):
     )
     parser.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    script = benchmark_script(args.script)
+    if script is None:
+        parser.error(f"{args.script}: not a benchmark of this directory")
     from skprune._pruning import schedules
 
     for name, value in (
@@ -58,10 +59,7 @@ def main(argv=None):
         f"AUTO_Z={schedules.AUTO_Z}, AUTO_FIRST={schedules.AUTO_FIRST}",
         file=sys.stderr,
     )
-    script = HERE / args.script
-    sys.path.insert(0, str(HERE))
-    sys.argv = [str(script), *args.args]
-    runpy.run_path(str(script), run_name="__main__")
+    run_benchmark(script, args.args)
 
 
 if __name__ == "__main__":

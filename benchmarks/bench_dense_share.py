@@ -31,11 +31,9 @@ Everything after the script's name is passed to it.
 
 import argparse
 import math
-import runpy
 import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from _common import benchmark_script, run_benchmark
 
 
 def main(argv=None):
@@ -62,9 +60,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.share is not None and not 0 < args.share <= 1:
         parser.error(f"--share {args.share}: expected a share in (0, 1]")
-    script = HERE / args.script
-    if script.parent != HERE or not script.is_file():
-        parser.error(f"{args.script}: not a benchmark in {HERE}")
+    script = benchmark_script(args.script)
+    if script is None:
+        parser.error(f"{args.script}: not a benchmark of this directory")
 
     if (args.floor is None) != (args.min_steps is None) or (
         args.floor is not None and args.share is not None
@@ -93,9 +91,7 @@ def main(argv=None):
             f"{schedules.DENSE_SHARE_MAX}] (auto: {schedules.DENSE_SHARE})"
         )
     print(f"dense phase: {rule}", file=sys.stderr, flush=True)
-    sys.path.insert(0, str(HERE))
-    sys.argv = [str(script), *args.args]
-    runpy.run_path(str(script), run_name="__main__")
+    run_benchmark(script, args.args)
 
 
 def _step_floor(schedules, floor, min_steps):

@@ -619,17 +619,18 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
     def _stratify(self, Y, n_val, n_samples):
         return None
 
-    def _validation_scorer(self, X_val, Y_val, sw_val):
+    @staticmethod
+    def _held_out_outputs(X_val, state):
+        """The outputs of the network in ``state`` on the held-out rows."""
         from ._core import predict_proba_dense
 
+        return predict_proba_dense(
+            X_val, state.coefs, state.intercepts, state.activation, state.out_activation
+        )
+
+    def _validation_scorer(self, X_val, Y_val, sw_val):
         def validation(state):
-            out = predict_proba_dense(
-                X_val,
-                state.coefs,
-                state.intercepts,
-                state.activation,
-                state.out_activation,
-            )
+            out = self._held_out_outputs(X_val, state)
             if not np.isfinite(out).all():
                 return np.nan
             return self._score_outputs(Y_val, out, sw_val)
@@ -640,16 +641,9 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         """Each held-out sample's smoothed score of a network state
         (``_score_contributions``, what ``sparsity="auto"`` pairs against the
         dense network's); a sample whose output is not finite scores -inf."""
-        from ._core import predict_proba_dense
 
         def contributions(state):
-            out = predict_proba_dense(
-                X_val,
-                state.coefs,
-                state.intercepts,
-                state.activation,
-                state.out_activation,
-            )
+            out = self._held_out_outputs(X_val, state)
             with np.errstate(invalid="ignore", over="ignore"):
                 values = self._score_contributions(Y_val, out, state.out_activation)
             return np.where(np.isfinite(values), values, -np.inf)

