@@ -1,32 +1,32 @@
-"""Another benchmark with the dense phase's share of ``max_iter`` fixed.
+"""Another benchmark with the dense phase's rule changed.
 
 The dense phase of a fixed-target schedule lasts until the stopping rule sees a
-plateau, or at most ``dense_share(sparsity)`` of ``max_iter``: ``1 - sparsity``,
-kept between ``DENSE_SHARE_MIN`` (0.5) and ``DENSE_SHARE_MAX`` (0.7)
-(``skprune/_pruning/schedules.py``). This script runs one of the other
-benchmarks with that share fixed instead, so that the rule can be compared with
-a fixed share on the same data and seeds; ``--share 0.5`` is the rule it
-replaced (half of ``max_iter`` at every target). Without ``--share`` it runs the
-benchmark as it is.
+plateau, or at most ``dense_cap`` epochs (``skprune/_pruning/schedules.py``):
+``1 - sparsity`` of ``max_iter``, kept between ``DENSE_SHARE_MIN`` (0.5) and
+``DENSE_SHARE_MAX`` (0.7); the gradual schedule may go lower above 0.5, down to
+``DENSE_SHARE_FLOOR`` (0.2), as long as the phase makes ``DENSE_MIN_STEPS``
+(100) optimizer steps, up to half of ``max_iter`` (the step floor). This script
+runs one of the other benchmarks with that rule changed, so that rules can be
+compared on the same data and seeds (``benchmarks/results/dense_share.md``):
 
-Examples (``benchmarks/results/dense_share.md``)::
+- ``--share X``: the share fixed at X for every schedule and target
+  (``--share 0.5``: half of ``max_iter`` everywhere, the rule before
+  ``1 - sparsity``);
+- ``--no-step-floor``: the gradual schedule without the step floor (the
+  share within [0.5, 0.7] for every schedule, the rule before the step floor);
+- ``--floor LO --min-steps K``: the step floor with another floor and step
+  count, for every fixed-target schedule (not only the gradual one)::
 
-    python benchmarks/bench_dense_share.py --share 0.5 bench_defaults.py \\
-        --data-dir ../shared/data --seeds 10 --sets iris vowel letter wine breast_cancer
-    python benchmarks/bench_dense_share.py --share 0.5 bench_accuracy.py mnist \\
+    python benchmarks/bench_dense_share.py --no-step-floor bench_accuracy.py mnist \\
         --mnist ../shared/data/mnist.npz --epochs 30 --sparsities 0.98 --seeds 3 \\
         --skip-dense --params '{"pruning_scope": "erk"}'
+    python benchmarks/bench_dense_share.py --floor 0.2 --min-steps 100 \\
+        bench_accuracy.py mnist --mnist ../shared/data/mnist.npz --epochs 30 \\
+        --sparsities 0.98 --seeds 3 --skip-dense \\
+        --params '{"pruning_schedule": "iterative", "pruning_scope": "erk"}'
 
-``--floor LO --min-steps K`` tries a rule not in the library: the share
-``1 - sparsity`` kept within ``[LO, DENSE_SHARE_MAX]``, but never fewer epochs
-than it takes to make ``K`` optimizer steps (minibatches), up to half of
-``max_iter``: a short dense phase at high targets where epochs hold many
-minibatches, the current one where they hold one or two::
-
-    python benchmarks/bench_dense_share.py --floor 0.2 --min-steps 100 \
-        bench_defaults.py --data-dir ../shared/data --seeds 5 --config s90:sparsity=0.9
-
-Everything after the script's name is passed to it.
+Without an option it runs the benchmark as it is. Everything after the
+script's name is passed to it.
 """
 
 import argparse
@@ -43,6 +43,11 @@ def main(argv=None):
         type=float,
         help="the dense phase's fixed share of max_iter, in (0, 1] "
         "(default: the rule, unchanged)",
+    )
+    parser.add_argument(
+        "--no-step-floor",
+        action="store_true",
+        help="the gradual schedule without its step floor",
     )
     parser.add_argument(
         "--floor", type=float, help="with --min-steps: the lowest share, in (0, 1]"
@@ -65,37 +70,51 @@ def main(argv=None):
         parser.error(f"{args.script}: not a benchmark of this directory")
 
     if (args.floor is None) != (args.min_steps is None) or (
-        args.floor is not None and args.share is not None
+        sum([args.floor is not None, args.share is not None, args.no_step_floor]) > 1
     ):
-        parser.error("give --floor and --min-steps together, without --share")
+        parser.error(
+            "give --floor and --min-steps together, or --share, or --no-step-floor"
+        )
     if args.floor is not None and not (0 < args.floor <= 1 and args.min_steps >= 1):
         parser.error("--floor must be in (0, 1] and --min-steps at least 1")
-
     from skprune._pruning import schedules
 
     if args.floor is not None:
+        schedules.DENSE_SHARE_FLOOR = args.floor
+        schedules.DENSE_MIN_STEPS = args.min_steps
         _step_floor(schedules, args.floor, args.min_steps)
-    if args.share is not None:
-        schedules.DENSE_SHARE = args.share
-        schedules.DENSE_SHARE_MIN = schedules.DENSE_SHARE_MAX = args.share
-    if args.share is not None:
-        rule = f"fixed at {args.share} of max_iter"
-    elif args.floor is not None:
         rule = (
             f"1 - sparsity within [{args.floor}, {schedules.DENSE_SHARE_MAX}], at "
-            f"least {args.min_steps} optimizer steps up to half of max_iter"
+            f"least {args.min_steps} optimizer steps up to half of max_iter, "
+            "every fixed-target schedule"
+        )
+    elif args.share is not None:
+        schedules.DENSE_SHARE = args.share
+        schedules.DENSE_SHARE_MIN = schedules.DENSE_SHARE_MAX = args.share
+        schedules.DENSE_SHARE_FLOOR = args.share
+        schedules.DENSE_MIN_STEPS = 0
+        rule = f"fixed at {args.share} of max_iter"
+    elif args.no_step_floor:
+        schedules.DENSE_SHARE_FLOOR = schedules.DENSE_SHARE_MIN
+        schedules.DENSE_MIN_STEPS = 0
+        rule = (
+            f"1 - sparsity within [{schedules.DENSE_SHARE_MIN}, "
+            f"{schedules.DENSE_SHARE_MAX}], no step floor"
         )
     else:
         rule = (
             f"1 - sparsity within [{schedules.DENSE_SHARE_MIN}, "
-            f"{schedules.DENSE_SHARE_MAX}] (auto: {schedules.DENSE_SHARE})"
+            f"{schedules.DENSE_SHARE_MAX}], gradual down to "
+            f"{schedules.DENSE_SHARE_FLOOR} with {schedules.DENSE_MIN_STEPS} "
+            f"optimizer steps (auto: {schedules.DENSE_SHARE})"
         )
     print(f"dense phase: {rule}", file=sys.stderr, flush=True)
     run_benchmark(script, args.args)
 
 
 def _step_floor(schedules, floor, min_steps):
-    """Replace the dense phase's cap by the step-floor rule (see above)."""
+    """The step floor for the schedules other than gradual (whose own cap reads
+    ``DENSE_SHARE_FLOOR`` and ``DENSE_MIN_STEPS``)."""
     from skprune._optim.loop import batch_size_for
 
     original = schedules.Schedule.cap
