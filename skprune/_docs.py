@@ -146,11 +146,13 @@ PRUNING_PARAMETERS = """\
     pruning_schedule : {'gradual', 'iterative', 'oneshot', 'lottery', 'greedy', \
             'rigl', 'set'}, default='gradual'
         Which targets, and when. Every schedule trains densely until the
-        network has learned (the stopping rule sees a plateau, or half of
-        ``max_iter`` has passed), prunes at a pace set by its recovery, and
-        ends by the stopping rule after the last round; ``max_iter`` is a cap.
-        ``'gradual'``: targets along the cubic of Zhu & Gupta (2017), a round
-        as soon as the last one has recovered half of what it cost.
+        network has learned (the stopping rule sees a plateau, or its share of
+        ``max_iter`` has passed: ``1 - sparsity``, kept within 0.5 and 0.7),
+        prunes at a pace set by its recovery, and ends by the stopping rule
+        after the last round; ``max_iter`` is a cap. ``'gradual'``: targets
+        along the cubic of Zhu & Gupta (2017), a round as soon as the last one
+        has recovered half of what it cost; above 0.5 its dense phase may end
+        at 0.2 of ``max_iter`` once it has made 100 optimizer steps.
         ``'oneshot'``: prune once, retrain. ``'iterative'`` (Han et al.
         2015): ``pruning_steps`` rounds, each removing the same share of the
         remaining weights, retraining to a plateau in between. ``'lottery'``

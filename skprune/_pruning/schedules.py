@@ -6,8 +6,9 @@ phases, kept in the :class:`~skprune._pruning.plan.Plan`:
 1. **dense**: train until the network has learned, that is until the stopping
    rule's test (``tol``, ``n_iter_no_change``, on the training loss or, with
    ``early_stopping``, the held-out score) sees a plateau, or until its share
-   of ``max_iter`` has passed (:func:`dense_share`: the higher the target, the
-   more epochs are left to recover), whichever comes first. A network that
+   of ``max_iter`` has passed (:func:`dense_cap`: the higher the target, the
+   more epochs are left to recover; the gradual schedule, above 0.5, as few as
+   100 optimizer steps allow), whichever comes first. A network that
    arrives trained (``warm_start``, :meth:`from_mlp`) skips it;
 2. **rounds**: prune to the next target, train until the network has
    recovered, and so on. What "recovered" means is the schedule's: the
