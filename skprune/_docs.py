@@ -151,8 +151,9 @@ PRUNING_PARAMETERS = """\
         prunes at a pace set by its recovery, and ends by the stopping rule
         after the last round; ``max_iter`` is a cap. ``'gradual'``: targets
         along the cubic of Zhu & Gupta (2017), a round as soon as the last one
-        has recovered half of what it cost; above 0.5 its dense phase may end
-        at 0.2 of ``max_iter`` once it has made 100 optimizer steps.
+        has recovered half of what it cost; from ``sparsity=0.95`` its dense
+        phase may end at 0.2 of ``max_iter`` once it has made 100 optimizer
+        steps.
         ``'oneshot'``: prune once, retrain. ``'iterative'`` (Han et al.
         2015): ``pruning_steps`` rounds, each removing the same share of the
         remaining weights, retraining to a plateau in between. ``'lottery'``

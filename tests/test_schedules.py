@@ -190,22 +190,23 @@ def test_the_dense_share_falls_as_the_target_rises():
 
 
 def test_the_gradual_dense_phase_has_a_floor_in_optimizer_steps():
-    # Above 0.5 the share 1 - sparsity may fall to DENSE_SHARE_FLOOR, but the
-    # phase makes DENSE_MIN_STEPS optimizer steps, up to DENSE_SHARE of max_iter.
-    assert (sched.DENSE_SHARE_FLOOR, sched.DENSE_MIN_STEPS) == (0.2, 100)
+    # From DENSE_FLOOR_FROM the share 1 - sparsity may fall to
+    # DENSE_SHARE_FLOOR, but the phase makes DENSE_MIN_STEPS optimizer steps,
+    # up to DENSE_SHARE of max_iter.
+    assert (sched.DENSE_FLOOR_FROM, sched.DENSE_SHARE_FLOOR) == (0.95, 0.2)
+    assert sched.DENSE_MIN_STEPS == 100
     cap = sched.dense_cap
     assert cap(30, 0.98, steps_per_epoch=300) == 6  # MNIST: a fifth
-    assert cap(200, 0.9, steps_per_epoch=80) == 40  # letter
-    assert cap(200, 0.9, steps_per_epoch=3) == 40  # vowel: 34 epochs of steps
-    assert cap(200, 0.9, steps_per_epoch=2) == 50
-    assert cap(200, 0.9, steps_per_epoch=1) == 100  # iris: the half
-    assert cap(200, 0.6, steps_per_epoch=300) == 80  # 1 - sparsity
-    # At 0.5 and below, and without a step count, the shares of dense_share.
-    for sparsity in (0.0, 0.3, 0.5):
+    assert cap(200, 0.95, steps_per_epoch=80) == 40  # letter
+    assert cap(200, 0.98, steps_per_epoch=3) == 40  # vowel: 34 epochs of steps
+    assert cap(200, 0.98, steps_per_epoch=2) == 50
+    assert cap(200, 0.98, steps_per_epoch=1) == 100  # iris: the half
+    # Below 0.95, and without a step count, the shares of dense_share.
+    for sparsity in (0.0, 0.3, 0.5, 0.9, 0.949):
         assert cap(200, sparsity, steps_per_epoch=300) == cap(200, sparsity)
-    assert cap(200, 0.9) == 100 and cap(200, None, steps_per_epoch=300) == 100
+    assert cap(200, 0.98) == 100 and cap(200, None, steps_per_epoch=300) == 100
     assert cap(1, 0.98, steps_per_epoch=300) == 1
-    caps = [cap(200, 0.9, steps_per_epoch=k) for k in range(1, 200)]
+    caps = [cap(200, 0.98, steps_per_epoch=k) for k in range(1, 200)]
     assert all(a >= b for a, b in zip(caps, caps[1:]))
 
 
@@ -225,7 +226,7 @@ def test_only_the_gradual_schedule_shortens_its_dense_phase(
     pruner, trainer = _pruner(
         schedule,
         state,
-        sparsity=0.9,
+        sparsity=0.98,
         max_iter=200,
         stochastic=stochastic,
         batch_size=1,
@@ -824,14 +825,16 @@ def test_auto_keeps_the_dense_networks_reference_through_kept_steps():
 def test_a_fit_of_many_minibatches_starts_gradual_rounds_early():
     # Digits, 36 minibatches of 50 per epoch: 100 steps take 3 epochs, and a
     # fifth of max_iter=20 is 4; iterative, and L-BFGS (one step per
-    # iteration), keep half of max_iter.
+    # iteration), keep half of max_iter, and so does a target below 0.95.
     from sklearn.datasets import load_digits
 
     from skprune import PrunedMLPClassifier
 
     X, y = load_digits(return_X_y=True)
-    common = dict(hidden_layer_sizes=(16,), max_iter=20, batch_size=50, sparsity=0.9)
+    common = dict(hidden_layer_sizes=(16,), max_iter=20, batch_size=50, sparsity=0.95)
     first = {}
+    below = PrunedMLPClassifier(random_state=0, **{**common, "sparsity": 0.9})
+    assert below.fit(X / 16, y).pruning_history_[0]["iteration"] == 10
     for schedule, solver in [
         ("gradual", "adam"),
         ("gradual", "lbfgs"),
@@ -841,7 +844,7 @@ def test_a_fit_of_many_minibatches_starts_gradual_rounds_early():
             pruning_schedule=schedule, solver=solver, random_state=0, **common
         ).fit(X / 16, y)
         first[schedule, solver] = model.pruning_history_[0]["iteration"]
-        assert model.sparsity_ == pytest.approx(0.9, abs=0.005)
+        assert model.sparsity_ == pytest.approx(0.95, abs=0.005)
     assert first == {
         ("gradual", "adam"): 4,
         ("gradual", "lbfgs"): 10,

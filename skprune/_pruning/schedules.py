@@ -7,7 +7,7 @@ phases, kept in the :class:`~skprune._pruning.plan.Plan`:
    rule's test (``tol``, ``n_iter_no_change``, on the training loss or, with
    ``early_stopping``, the held-out score) sees a plateau, or until its share
    of ``max_iter`` has passed (:func:`dense_cap`: the higher the target, the
-   more epochs are left to recover; the gradual schedule, above 0.5, as few as
+   more epochs are left to recover; the gradual schedule, from 0.95, as few as
    100 optimizer steps allow), whichever comes first. A network that
    arrives trained (``warm_start``, :meth:`from_mlp`) skips it;
 2. **rounds**: prune to the next target, train until the network has
@@ -43,17 +43,21 @@ DENSE_SHARE = 0.5
 DENSE_SHARE_MIN = 0.5
 DENSE_SHARE_MAX = 0.7
 
-# The gradual schedule's dense phase may be shorter at targets above 0.5, down
-# to DENSE_SHARE_FLOOR of max_iter, as long as it makes DENSE_MIN_STEPS
+# From DENSE_FLOOR_FROM on, the gradual schedule's dense phase may be shorter,
+# down to DENSE_SHARE_FLOOR of max_iter, as long as it makes DENSE_MIN_STEPS
 # optimizer steps (minibatches; an L-BFGS iteration is one step), up to
 # DENSE_SHARE of max_iter: a short dense phase where epochs hold many
-# minibatches, the half where they hold one or two. Measured against the
-# half (dense_share.md, sections 5-7): MNIST at 98 %, gradual, ERK, 30 epochs
-# 2.41 -> 2.16 % error; at 0.9 on the drop-in panel letter +3.0, vowel +2.8,
-# make10 +0.9 points, mnist10k -0.11; the floor alone, without the steps,
-# lost up to 2.6 points on the sets of one minibatch per epoch. The other
-# schedules keep the half: iterative rounds wait for plateaus, which a short
-# dense phase leaves them too few epochs to reach (98 %: 2.35 -> 2.41 %).
+# minibatches, the half where they hold one or two. Measured against the half
+# (benchmarks/results/dense_share.md, sections 5-7): at 0.98 MNIST (gradual,
+# ERK, 30 epochs) 2.41 -> 2.16 % error and digits +2.1 to +10.1 points, at 0.95
+# Friedman #1 R^2 +0.035 and letter +4 to +5 points; below 0.95 it is mixed
+# and not used: at 0.9 letter +3.0 and vowel +2.8 points but Friedman #1 R^2
+# -0.026, at 0.7 vowel -2.1, and sparsity="auto" refitted at 0.56 lost the
+# drop-in rule on vowel (-0.52). The floor alone, without the steps, lost up
+# to 2.6 points on the sets of one minibatch per epoch. The other schedules
+# keep the half: iterative rounds wait for plateaus, which a short dense phase
+# leaves them too few epochs to reach (98 %: 2.35 -> 2.41 %).
+DENSE_FLOOR_FROM = 0.95
 DENSE_SHARE_FLOOR = 0.2
 DENSE_MIN_STEPS = 100
 
@@ -152,12 +156,12 @@ def dense_share(sparsity=None):
 def dense_cap(max_iter, sparsity=None, steps_per_epoch=None):
     """The most epochs (iterations) the dense phase may last.
 
-    With ``steps_per_epoch`` (the gradual schedule's step floor) the share
-    ``1 - sparsity`` may fall to ``DENSE_SHARE_FLOOR``, but the phase lasts at
-    least the epochs of ``DENSE_MIN_STEPS`` optimizer steps, up to
-    ``DENSE_SHARE`` of ``max_iter``.
+    With ``steps_per_epoch`` (the gradual schedule's step floor), from a
+    target of ``DENSE_FLOOR_FROM``, the share ``1 - sparsity`` may fall to
+    ``DENSE_SHARE_FLOOR``, but the phase lasts at least the epochs of
+    ``DENSE_MIN_STEPS`` optimizer steps, up to ``DENSE_SHARE`` of ``max_iter``.
     """
-    if sparsity is None or steps_per_epoch is None:
+    if sparsity is None or steps_per_epoch is None or sparsity < DENSE_FLOOR_FROM:
         return max(1, math.ceil(dense_share(sparsity) * max_iter))
     share = min(max(1.0 - sparsity, DENSE_SHARE_FLOOR), DENSE_SHARE_MAX)
     need = -(-DENSE_MIN_STEPS // max(steps_per_epoch, 1))
