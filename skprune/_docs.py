@@ -153,7 +153,7 @@ PRUNING_PARAMETERS = """\
         along the cubic of Zhu & Gupta (2017), a round as soon as the last one
         has recovered half of what it cost; from ``sparsity=0.95`` its dense
         phase may end at 0.2 of ``max_iter`` once it has made 100 optimizer
-        steps.
+        steps (within half of ``max_iter``).
         ``'oneshot'``: prune once, retrain. ``'iterative'`` (Han et al.
         2015): ``pruning_steps`` rounds, each removing the same share of the
         remaining weights, retraining to a plateau in between. ``'lottery'``

@@ -211,25 +211,32 @@ def test_the_gradual_dense_phase_has_a_floor_in_optimizer_steps():
 
 
 @pytest.mark.parametrize(
-    "schedule, stochastic, epoch",
+    "schedule, stochastic, batch_size, max_iter, epoch",
     [
-        ("gradual", True, 40),  # 4 minibatches per epoch: 25 epochs of steps
-        ("gradual", False, 100),  # one L-BFGS iteration is one step
-        ("iterative", True, 100),  # the other schedules keep the half
-        ("oneshot", True, 100),
+        # 4 samples: 4 minibatches of 1 per epoch make 100 steps in 25
+        # epochs, below a fifth of max_iter (40), which decides.
+        ("gradual", True, 1, 200, 40),
+        # 2 minibatches of 2: 50 epochs of steps, above the fifth.
+        ("gradual", True, 2, 200, 50),
+        # One L-BFGS iteration is one step: 100 iterations, not the fifth (80)
+        # and not half of max_iter (200).
+        ("gradual", False, 1, 400, 100),
+        # The other schedules keep the half.
+        ("iterative", True, 1, 200, 100),
+        ("oneshot", True, 1, 200, 100),
     ],
 )
 def test_only_the_gradual_schedule_shortens_its_dense_phase(
-    schedule, stochastic, epoch
+    schedule, stochastic, batch_size, max_iter, epoch
 ):
     state = _state()
     pruner, trainer = _pruner(
         schedule,
         state,
         sparsity=0.98,
-        max_iter=200,
+        max_iter=max_iter,
         stochastic=stochastic,
-        batch_size=1,
+        batch_size=batch_size,
     )
     assert _round_epochs(pruner, trainer, _improving(epoch)) == [epoch]
 
