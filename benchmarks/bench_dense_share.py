@@ -132,6 +132,8 @@ def _step_floor(schedules, floor, min_steps):
         n_samples = pruner.train_data[0].shape[0]
         settings = pruner.trainer.settings
         steps = -(-n_samples // batch_size_for(settings.batch_size, n_samples))
+        if not pruner.stochastic:
+            steps = 1  # an L-BFGS iteration, as the library counts it
         need = -(-min_steps // steps)
         limit = max(
             1,
