@@ -33,7 +33,6 @@ script's name is passed to it.
 """
 
 import argparse
-import math
 import sys
 
 from _common import benchmark_script, run_benchmark
@@ -86,7 +85,7 @@ def main(argv=None):
         schedules.DENSE_SHARE_FLOOR = args.floor
         schedules.DENSE_MIN_STEPS = args.min_steps
         schedules.DENSE_FLOOR_FROM = 0.0  # wherever 1 - sparsity allows it
-        _step_floor(schedules, args.floor, args.min_steps)
+        schedules.Schedule.step_floor = True  # every fixed-target schedule
         rule = (
             f"1 - sparsity within [{args.floor}, {schedules.DENSE_SHARE_MAX}], at "
             f"least {args.min_steps} optimizer steps up to half of max_iter, "
@@ -115,34 +114,6 @@ def main(argv=None):
         )
     print(f"dense phase: {rule}", file=sys.stderr, flush=True)
     run_benchmark(script, args.args)
-
-
-def _step_floor(schedules, floor, min_steps):
-    """The step floor for the schedules other than gradual (whose own cap reads
-    ``DENSE_SHARE_FLOOR`` and ``DENSE_MIN_STEPS``)."""
-    from skprune._optim.loop import batch_size_for
-
-    original = schedules.Schedule.cap
-
-    def cap(self, pruner, plan, state):
-        if plan.phase != "dense" or pruner.auto:
-            return original(self, pruner, plan, state)
-        max_iter = pruner.max_iter
-        share = min(max(1.0 - pruner.sparsity, floor), schedules.DENSE_SHARE_MAX)
-        n_samples = pruner.train_data[0].shape[0]
-        settings = pruner.trainer.settings
-        steps = -(-n_samples // batch_size_for(settings.batch_size, n_samples))
-        if not pruner.stochastic:
-            steps = 1  # an L-BFGS iteration, as the library counts it
-        need = -(-min_steps // steps)
-        limit = max(
-            1,
-            math.ceil(share * max_iter),
-            min(math.ceil(schedules.DENSE_SHARE * max_iter), need),
-        )
-        return limit - (state.n_iter - plan.phase_start)
-
-    schedules.Schedule.cap = cap
 
 
 if __name__ == "__main__":

@@ -177,6 +177,14 @@ def dense_cap(max_iter, sparsity=None, steps_per_epoch=None):
     )
 
 
+def _steps_per_epoch(pruner):
+    """Optimizer steps per epoch: minibatches of the data being trained on (in
+    ``partial_fit``, this call's chunk), or one per L-BFGS iteration."""
+    if not pruner.stochastic:
+        return 1
+    return -(-pruner.train_data[0].shape[0] // max(pruner.batch_size, 1))
+
+
 def rounds_due(rounds_left, epochs_left):
     """How many rounds to take now so that the others get an epoch each."""
     return max(1, rounds_left - max(epochs_left, 1) + 1)
@@ -194,6 +202,9 @@ class Schedule:
 
     needs_validation = False
     rewinds = False
+    # Whether the dense phase may end sooner at high targets, once it has made
+    # DENSE_MIN_STEPS optimizer steps (``dense_cap``).
+    step_floor = False
     # Learning-rate rewinding (Renda et al. 2020): after each round the
     # learning rate follows its schedule again from where it stood when the
     # plan was laid out, the start of training. Lottery too, although its
@@ -216,8 +227,11 @@ class Schedule:
 
     def cap(self, pruner, plan, state):
         """Epochs the current phase may still last."""
-        if plan.phase == "dense":
-            limit = dense_cap(pruner.max_iter, None if pruner.auto else pruner.sparsity)
+        if plan.phase == "dense" and pruner.auto:
+            limit = dense_cap(pruner.max_iter)
+        elif plan.phase == "dense":
+            steps = _steps_per_epoch(pruner) if self.step_floor else None
+            limit = dense_cap(pruner.max_iter, pruner.sparsity, steps_per_epoch=steps)
         else:
             left = self.epochs_left(pruner, plan, state) + (
                 state.n_iter - plan.phase_start
@@ -328,21 +342,10 @@ class Gradual(Schedule):
     """Zhu & Gupta (2017): targets along a cubic curve, a round as soon as the
     last one has recovered."""
 
+    step_floor = True
+
     def targets(self, initial, final, n_steps):
         return cubic_targets(initial, final, n_steps)
-
-    def cap(self, pruner, plan, state):
-        """The dense phase with the step floor (``dense_cap``); the rounds as
-        the other schedules."""
-        if plan.phase != "dense" or pruner.auto:
-            return super().cap(pruner, plan, state)
-        if pruner.stochastic:
-            n_samples = pruner.train_data[0].shape[0]
-            steps = -(-n_samples // max(pruner.batch_size, 1))
-        else:
-            steps = 1  # an L-BFGS iteration
-        limit = dense_cap(pruner.max_iter, pruner.sparsity, steps_per_epoch=steps)
-        return limit - (state.n_iter - plan.phase_start)
 
     def recovered(self, pruner, plan, loss, plateau):
         before, first = plan.before_loss, plan.round_first
