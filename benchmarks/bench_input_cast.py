@@ -1,0 +1,75 @@
+"""Float64 training data in a float32 fit: cast per minibatch against a float32 copy.
+
+With the compiled kernels and a stochastic solver, ``PrunedMLPClassifier``
+gathers each minibatch of a float64 ``X`` straight into float32 instead of
+converting the whole training set first. This times, in one process and
+alternating, a default fit on float64 data against a fit that is handed
+``X.astype(np.float32)`` made inside the timed region (what a float32 copy of
+the data costs, as the conversion did before), and measures with tracemalloc
+the memory each allocates beyond its input::
+
+    python benchmarks/bench_input_cast.py --rounds 15
+"""
+
+import argparse
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+from _common import environment, synthetic_data
+
+from skprune import PrunedMLPClassifier
+
+
+def fit(X, y, copy, params):
+    Xf = X.astype(np.float32) if copy else X
+    return PrunedMLPClassifier(**params).fit(Xf, y)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--rounds", type=int, default=15)
+    p.add_argument("--n-samples", type=int, default=10000)
+    p.add_argument("--epochs", type=int, default=5)
+    args = p.parse_args()
+    print(environment())
+    X, y = synthetic_data(args.n_samples, 784)
+    params = dict(hidden_layer_sizes=(300, 100), max_iter=args.epochs, random_state=0)
+    warnings.simplefilter("ignore")
+    fit(X[:2000], y[:2000], False, params)  # kernels loaded
+    names = {False: "float64 X, cast per minibatch", True: "float32 copy of X first"}
+    times = {copy: [] for copy in names}
+    for r in range(args.rounds):
+        for copy in (False, True) if r % 2 == 0 else (True, False):
+            start = time.perf_counter()
+            fit(X, y, copy, params)
+            times[copy].append(time.perf_counter() - start)
+    peaks = {}
+    for copy in names:
+        tracemalloc.start()
+        fit(X, y, copy, params)
+        peaks[copy] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    print(
+        f"data {X.shape[0]}x{X.shape[1]} float64 ({X.nbytes / 2**20:.1f} MiB); "
+        f"hidden (300, 100), {args.epochs} epochs, defaults; {args.rounds} "
+        "alternating rounds\n"
+    )
+    print("| fit | median (s) | min | max | peak allocated beyond X (MiB) |")
+    print("|---|---|---|---|---|")
+    for copy, name in names.items():
+        v = times[copy]
+        print(
+            f"| {name} | {np.median(v):.3f} | {min(v):.3f} | {max(v):.3f} "
+            f"| {peaks[copy]:.1f} |"
+        )
+    a, b = np.array(times[False]), np.array(times[True])
+    print(
+        f"\ncast per minibatch / float32 copy: {np.median(a) / np.median(b):.3f} "
+        f"(ratio of medians), {np.median(a / b):.3f} (median per round)"
+    )
+
+
+if __name__ == "__main__":
+    main()
