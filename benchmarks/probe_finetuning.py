@@ -1,0 +1,149 @@
+"""Probe: fine-tuning changes on LeNet-300-100 / MNIST at high sparsity.
+
+Not a library feature: this script wraps the training loop's callbacks from the
+outside to try, on the gradual schedule, what the library does not do:
+
+- ``--decay linear|cosine``: after the last pruning round, the Adam learning
+  rate falls from ``--lr`` to 2 % of it at ``max_iter`` (``rounds``: from the
+  first round on; ``all``: from the first epoch);
+- ``--distill W``: from the first round on, the targets become
+  ``(1 - W) * one-hot + W * p``, with ``p`` the dense network's probabilities
+  at the end of its dense phase (distillation at temperature 1);
+- ``--floor S``: the dense phase may end at ``S`` of ``max_iter`` (the
+  library's ``DENSE_SHARE_FLOOR``, 0.2) from ``sparsity=0.95`` on.
+
+Defaults otherwise (pixels / 255, ``pruning_scope="erk"`` unless ``--params``
+says otherwise), 30 epochs, test error per seed::
+
+    python benchmarks/probe_finetuning.py --mnist ../shared/data/mnist.npz \\
+        --sparsity 0.98 --lr 0.003 --decay linear --seeds 0 1 2
+"""
+
+import argparse
+import json
+import time
+import warnings
+
+import numpy as np
+from _common import load_mnist
+
+import skprune._base as base
+import skprune._pruning.schedules as schedules
+from skprune import PrunedMLPClassifier
+from skprune._core import predict_proba_dense
+from skprune._optim.callbacks import Callback
+from skprune._optim.loop import Trainer
+
+
+class DenseSnapshot(Callback):
+    """Before the pruner: the weights at each epoch end of the dense phase."""
+
+    def __init__(self, shared):
+        self.shared = shared
+
+    def on_epoch_end(self, trainer, epoch):
+        state = trainer.state
+        if not state.history:
+            self.shared["dense"] = (
+                [c.copy() for c in state.coefs],
+                [b.copy() for b in state.intercepts],
+            )
+
+
+class Finetuning(Callback):
+    """After the pruner: distillation targets and the learning-rate decay."""
+
+    def __init__(self, shared, args):
+        self.shared, self.args = shared, args
+
+    def on_epoch_end(self, trainer, epoch):
+        state, shared, args = trainer.state, self.shared, self.args
+        if args.distill and "distilled" not in shared and state.history:
+            coefs, intercepts = shared["dense"]
+            P = predict_proba_dense(
+                shared["X"], coefs, intercepts, state.activation, state.out_activation
+            )
+            Y = shared["Y"]  # the loop reads it minibatch by minibatch
+            Y[...] = (1 - args.distill) * Y + args.distill * P.astype(Y.dtype)
+            shared["distilled"] = state.n_iter
+        if args.decay == "none":
+            return
+        pruner = next(c for c in trainer.callbacks if type(c).__name__ == "Pruner")
+        if args.decay == "all":
+            start = 0
+        elif args.decay == "rounds":
+            if not state.history:
+                return
+            start = shared.setdefault("decay_start", state.n_iter - 1)
+        else:
+            if pruner.pending:
+                return
+            start = shared.setdefault("decay_start", state.n_iter)
+        frac = min(
+            1.0, (state.n_iter - start) / max(trainer.settings.max_iter - start, 1)
+        )
+        if args.decay == "cosine":
+            factor = 0.5 * (1 + np.cos(np.pi * frac))
+        else:
+            factor = 1 - frac
+        state.optimizer.learning_rate_init = args.lr * max(factor, 0.02)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--mnist", help="path to mnist.npz (or SKPRUNE_MNIST)")
+    p.add_argument("--sparsity", type=float, default=0.98)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--lr", type=float, default=0.001)
+    p.add_argument(
+        "--decay", choices=["none", "linear", "cosine", "rounds", "all"], default="none"
+    )
+    p.add_argument("--distill", type=float, default=0.0)
+    p.add_argument("--floor", type=float, default=None)
+    p.add_argument("--params", default='{"pruning_scope": "erk"}')
+    args = p.parse_args()
+    if args.floor is not None:
+        schedules.DENSE_SHARE_FLOOR = args.floor
+    X_train, y_train, X_test, y_test = load_mnist(args.mnist)
+    shared = {}
+    plain_init = Trainer.__init__
+
+    def init(self, state, settings, callbacks, early_stopping=False):
+        callbacks = [DenseSnapshot(shared), *callbacks, Finetuning(shared, args)]
+        plain_init(self, state, settings, callbacks, early_stopping)
+
+    plain_run = base.run_stochastic
+
+    def run(trainer, X, Y, sample_weight, **kwargs):
+        shared["X"], shared["Y"] = X, Y
+        return plain_run(trainer, X, Y, sample_weight, **kwargs)
+
+    base.Trainer.__init__ = init
+    base.run_stochastic = run
+    errors = []
+    for seed in args.seeds:
+        shared.clear()
+        model = PrunedMLPClassifier(
+            hidden_layer_sizes=(300, 100),
+            sparsity=args.sparsity,
+            max_iter=args.epochs,
+            learning_rate_init=args.lr,
+            random_state=seed,
+            **json.loads(args.params),
+        )
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X_train, y_train)
+        errors.append(100 * (1 - model.score(X_test, y_test)))
+        print(
+            f"seed {seed}: error {errors[-1]:.2f} %, sparsity_ {model.sparsity_:.4f}, "
+            f"n_iter_ {model.n_iter_}, {time.perf_counter() - start:.1f} s",
+            flush=True,
+        )
+    print(f"{vars(args)}: mean error {np.mean(errors):.2f} %")
+
+
+if __name__ == "__main__":
+    main()
