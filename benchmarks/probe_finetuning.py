@@ -10,7 +10,9 @@ outside to try, on the gradual schedule, what the library does not do:
   ``(1 - W) * one-hot + W * p``, with ``p`` the dense network's probabilities
   at the end of its dense phase (distillation at temperature 1);
 - ``--floor S``: the dense phase may end at ``S`` of ``max_iter`` (the
-  library's ``DENSE_SHARE_FLOOR``, 0.2) from ``sparsity=0.95`` on.
+  library's ``DENSE_SHARE_FLOOR``, 0.2) from ``sparsity=0.95`` on;
+- ``--float64-pixels``: the same images as float64 ``x / 255.0``, values a
+  last bit away from the benchmarks' float32 pixels.
 
 Defaults otherwise (pixels / 255, ``pruning_scope="erk"`` unless ``--params``
 says otherwise), 30 epochs, test error per seed::
@@ -102,10 +104,18 @@ def main():
     p.add_argument("--distill", type=float, default=0.0)
     p.add_argument("--floor", type=float, default=None)
     p.add_argument("--params", default='{"pruning_scope": "erk"}')
+    p.add_argument(
+        "--float64-pixels",
+        action="store_true",
+        help="pixels as x / 255.0 in float64 (the fit casts them), instead of "
+        "the benchmarks' float32 x * float32(1 / 255)",
+    )
     args = p.parse_args()
     if args.floor is not None:
         schedules.DENSE_SHARE_FLOOR = args.floor
     X_train, y_train, X_test, y_test = load_mnist(args.mnist)
+    if args.float64_pixels:
+        X_train, X_test = (np.rint(X * 255) / 255.0 for X in (X_train, X_test))
     shared = {}
     plain_init = Trainer.__init__
 
