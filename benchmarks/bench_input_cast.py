@@ -9,6 +9,8 @@ the data costs, as the conversion did before), and measures with tracemalloc
 the memory each allocates beyond its input::
 
     python benchmarks/bench_input_cast.py --rounds 15
+    python benchmarks/bench_input_cast.py --rounds 5 --epochs 20 \\
+        --configs dense weight-0.98 neuron-0.8
 """
 
 import argparse
@@ -21,6 +23,13 @@ from _common import environment, synthetic_data
 
 from skprune import PrunedMLPClassifier
 
+CONFIGS = {
+    "default": {},
+    "dense": {"sparsity": 0},
+    "weight-0.98": {"sparsity": 0.98},
+    "neuron-0.8": {"sparsity": 0.8, "granularity": "neuron"},
+}
+
 
 def fit(X, y, copy, params):
     Xf = X.astype(np.float32) if copy else X
@@ -32,42 +41,48 @@ def main():
     p.add_argument("--rounds", type=int, default=15)
     p.add_argument("--n-samples", type=int, default=10000)
     p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=["default"])
     args = p.parse_args()
     print(environment())
     X, y = synthetic_data(args.n_samples, 784)
-    params = dict(hidden_layer_sizes=(300, 100), max_iter=args.epochs, random_state=0)
+    base = dict(hidden_layer_sizes=(300, 100), max_iter=args.epochs, random_state=0)
     warnings.simplefilter("ignore")
-    fit(X[:2000], y[:2000], False, params)  # kernels loaded
     names = {False: "float64 X, cast per minibatch", True: "float32 copy of X first"}
-    times = {copy: [] for copy in names}
+    times = {(c, copy): [] for c in args.configs for copy in names}
+    for c in args.configs:  # kernels loaded and compiled for every path
+        for copy in names:
+            fit(X[:2000], y[:2000], copy, {**base, "max_iter": 2, **CONFIGS[c]})
     for r in range(args.rounds):
-        for copy in (False, True) if r % 2 == 0 else (True, False):
-            start = time.perf_counter()
-            fit(X, y, copy, params)
-            times[copy].append(time.perf_counter() - start)
+        for c in args.configs:
+            for copy in (False, True) if r % 2 == 0 else (True, False):
+                start = time.perf_counter()
+                fit(X, y, copy, {**base, **CONFIGS[c]})
+                times[(c, copy)].append(time.perf_counter() - start)
     peaks = {}
     for copy in names:
         tracemalloc.start()
-        fit(X, y, copy, params)
+        fit(X, y, copy, {**base, **CONFIGS[args.configs[0]]})
         peaks[copy] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
     print(
         f"data {X.shape[0]}x{X.shape[1]} float64 ({X.nbytes / 2**20:.1f} MiB); "
-        f"hidden (300, 100), {args.epochs} epochs, defaults; {args.rounds} "
-        "alternating rounds\n"
+        f"hidden (300, 100), {args.epochs} epochs; {args.rounds} alternating "
+        f"rounds; peak memory of the {args.configs[0]!r} fit\n"
     )
-    print("| fit | median (s) | min | max | peak allocated beyond X (MiB) |")
-    print("|---|---|---|---|---|")
-    for copy, name in names.items():
-        v = times[copy]
-        print(
-            f"| {name} | {np.median(v):.3f} | {min(v):.3f} | {max(v):.3f} "
-            f"| {peaks[copy]:.1f} |"
-        )
-    a, b = np.array(times[False]), np.array(times[True])
+    print("| fit | data | median (s) | min | max | cast / copy (median per round) |")
+    print("|---|---|---|---|---|---|")
+    for c in args.configs:
+        a, b = np.array(times[(c, False)]), np.array(times[(c, True)])
+        for copy, name in names.items():
+            v = times[(c, copy)]
+            ratio = f"{np.median(a / b):.3f}" if not copy else ""
+            print(
+                f"| {c} {CONFIGS[c]} | {name} | {np.median(v):.3f} | {min(v):.3f} "
+                f"| {max(v):.3f} | {ratio} |"
+            )
     print(
-        f"\ncast per minibatch / float32 copy: {np.median(a) / np.median(b):.3f} "
-        f"(ratio of medians), {np.median(a / b):.3f} (median per round)"
+        "\npeak allocated beyond X (MiB): "
+        + ", ".join(f"{names[copy]} {peaks[copy]:.1f}" for copy in names)
     )
 
 
