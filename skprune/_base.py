@@ -19,11 +19,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_array
+from sklearn.utils.validation import _check_sample_weight
 
 from ._core import init_params
 from ._fitted import FittedNetwork
-from ._kernels import use_kernels
 from ._optim import (
     DivergenceError,
     HeldOutScore,
@@ -191,62 +190,6 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
             return (np.float64, np.float32)
         return DTYPES[self.dtype]
 
-    def _input_dtypes(self):
-        """The dtypes validation leaves ``X`` in: the compute dtype, and float64
-        (cast later, by :meth:`_training_X`)."""
-        if self.dtype is None:
-            return (np.float64, np.float32)
-        return (DTYPES[self.dtype], np.float64)
-
-    def _training_dtype(self, X):
-        """The dtype the network trains in, for validated data ``X``."""
-        return X.dtype if self.dtype is None else np.dtype(DTYPES[self.dtype])
-
-    def _checked_X(self, X):
-        """``X`` from validation without its finiteness check: checked here as
-        the training dtype would hold it (a sparse ``X`` is cast to it).
-
-        A dense float64 ``X`` of a float32 fit is not cast: it passes if its
-        values fit in float32, with scikit-learn's error otherwise.
-        """
-        dtype = self._training_dtype(X)
-        if sp.issparse(X) or X.dtype == dtype:
-            return check_array(
-                X,
-                accept_sparse=["csr", "csc"],
-                dtype=dtype,
-                estimator=self,
-                input_name="X",
-            )
-        limit = np.finfo(dtype).max
-        low, high = X.min(), X.max()
-        if low >= -limit and high <= limit:  # NaN fails both
-            return X
-        # Infinite, NaN, or too large for float32: scikit-learn's words for it.
-        with np.errstate(over="ignore"):
-            return check_array(X, dtype=dtype, estimator=self, input_name="X")
-
-    def _training_X(self, X, dtype, hidden_sizes, n_outputs):
-        """The training data the loop reads: ``X`` in the network's dtype.
-
-        A dense float64 ``X`` of a float32 fit stays float64 when the
-        stochastic loop gathers it (no data held out, C order, the compiled
-        kernels): each minibatch is cast as it is gathered, with the same
-        values, and the data is never copied whole.
-        """
-        if X.dtype == dtype:
-            return X
-        units = [X.shape[1], *hidden_sizes, n_outputs]
-        gathered = (
-            self.solver in STOCHASTIC_SOLVERS
-            and not self.early_stopping
-            and self.sparsity != "auto"
-            and not SCHEDULES[self.pruning_schedule].needs_validation
-            and X.flags.c_contiguous
-            and use_kernels(sum(a * b for a, b in zip(units, units[1:])))
-        )
-        return X if gathered else X.astype(dtype)
-
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
         if not hasattr(sizes, "__iter__"):
@@ -259,10 +202,7 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
     def _validate_sample_weight(self, sample_weight, X, y):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
-                sample_weight,
-                X,
-                dtype=self._training_dtype(X),
-                ensure_non_negative=True,
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
         return sample_weight
 
@@ -311,8 +251,7 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         )
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
         sample_weight = self._validate_sample_weight(sample_weight, X, y)
-        self._check_weight_scale(sample_weight, Y.dtype)
-        X = self._training_X(X, Y.dtype, hidden_sizes, Y.shape[1])
+        self._check_weight_scale(sample_weight, X.dtype)
         if not first_pass:
             self._check_continuation(hidden_sizes)
         data = (X, y, Y, sample_weight)
@@ -392,7 +331,7 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         if first_pass:
             state = self._initial_state(X, Y, hidden_sizes, rng, incremental)
         else:
-            state = self._resume_state(Y.dtype)
+            state = self._resume_state(X.dtype)
         if history:
             state.history = list(history)
         start_iter = state.n_iter
@@ -430,10 +369,10 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
         layer_units = [X.shape[1], *hidden_sizes, Y.shape[1]]
         assigned = "_initial_coefs" in self.__dict__
         if assigned and (incremental or self.warm_start):
-            coefs, intercepts = self._assigned_network(layer_units, Y.dtype)
+            coefs, intercepts = self._assigned_network(layer_units, X.dtype)
             masks = [None if np.all(c != 0) else c != 0 for c in coefs]
         else:
-            coefs, intercepts = init_params(layer_units, self.activation, rng, Y.dtype)
+            coefs, intercepts = init_params(layer_units, self.activation, rng, X.dtype)
             masks = [None] * len(coefs)
         return TrainState(
             coefs=coefs,

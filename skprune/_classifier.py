@@ -183,11 +183,9 @@ class PrunedMLPClassifier(ClassifierMixin, BasePrunedMLP):
             y,
             accept_sparse=["csr", "csc"],
             multi_output=True,
-            dtype=self._input_dtypes(),
-            ensure_all_finite=False,
+            dtype=self._compute_dtype(),
             reset=reset,
         )
-        X = self._checked_X(X)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -210,7 +208,7 @@ class PrunedMLPClassifier(ClassifierMixin, BasePrunedMLP):
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
         self._y = y  # the labels, for class_weight
-        Y = self._label_binarizer.transform(y).astype(self._training_dtype(X))
+        Y = self._label_binarizer.transform(y).astype(X.dtype)
         if Y.ndim == 1:
             Y = Y.reshape(-1, 1)
         return self._prepare_X(X), Y
@@ -219,7 +217,7 @@ class PrunedMLPClassifier(ClassifierMixin, BasePrunedMLP):
         sample_weight = super()._validate_sample_weight(sample_weight, X, y)
         labels = self.__dict__.pop("_y")
         if self.class_weight is not None:
-            class_sw = self._class_sample_weight(labels).astype(self._training_dtype(X))
+            class_sw = self._class_sample_weight(labels).astype(X.dtype)
             sample_weight = (
                 class_sw if sample_weight is None else sample_weight * class_sw
             )

@@ -161,34 +161,14 @@ class Workspace:
         self._views[key] = view
         return view
 
-    def take(self, name, a, indices, dtype=None, kernels=None):
+    def take(self, name, a, indices):
         """``a[indices]`` (rows), written into the array owned by ``name``; a
-        slice of rows gives a view instead.
-
-        With a ``dtype`` other than ``a``'s, the rows are cast on the way (by
-        the compiled ``take_rows`` when ``kernels`` are given), with the values
-        ``a.astype(dtype)[indices]`` would have: a float64 training set is
-        gathered into float32 minibatches without a float32 copy of it all.
-        """
-        dtype = a.dtype if dtype is None else np.dtype(dtype)
+        slice of rows gives a view instead."""
         if isinstance(indices, slice):
-            rows = a[indices]
-            if rows.dtype == dtype:
-                return rows
-            return _cast_into(self.array(name, rows.shape, dtype), rows)
-        out = self.array(name, (indices.size, *a.shape[1:]), dtype)
-        if a.dtype == dtype:
-            # mode="clip" spares NumPy's defensive copy (the indices are valid).
-            return np.take(a, indices, axis=0, out=out, mode="clip")
-        if kernels is not None and a.ndim == 2:
-            kernels["take_rows"](a, indices, out)
-            return out
-        return _cast_into(out, a[indices])
-
-
-def _cast_into(out, values):
-    np.copyto(out, values, casting="unsafe")
-    return out
+            return a[indices]
+        out = self.array(name, (indices.size, *a.shape[1:]), a.dtype)
+        # mode="clip" spares NumPy's defensive copy (the indices are valid).
+        return np.take(a, indices, axis=0, out=out, mode="clip")
 
 
 class _NoWorkspace:

@@ -350,17 +350,6 @@ def gather_transposed(X, rows, XT):
             XT[f, s] = X[rows[s], f]
 
 
-def take_rows(X, rows, out):
-    # out[s] = X[rows[s]], cast to out's dtype on the way (a float64 training
-    # set gathered into the float32 minibatch, with NumPy's rounding): the
-    # training data need not be converted whole.
-    n_features = X.shape[1]
-    for s in range(rows.size):
-        r = rows[s]
-        for f in range(n_features):
-            out[s, f] = X[r, f]
-
-
 def kept_sum_squares(W, index):
     # sum(W[index] ** 2), reassociated (fastmath): the L2 penalty of a sparse
     # layer, over its kept weights only.
@@ -383,7 +372,6 @@ _KERNEL_NAMES = (
     "softmax_shift",
     "softmax_loss",
     "gather_transposed",
-    "take_rows",
 )
 _FASTMATH_KERNEL_NAMES = (
     "relu_backward_rows",

@@ -143,18 +143,16 @@ class PrunedMLPRegressor(RegressorMixin, BasePrunedMLP):
             accept_sparse=["csr", "csc"],
             multi_output=True,
             y_numeric=True,
-            dtype=self._input_dtypes(),
-            ensure_all_finite=False,
+            dtype=self._compute_dtype(),
             reset=reset,
         )
-        X = self._checked_X(X)
         if sp.issparse(y):
             # Targets are one row of outputs per sample: small, and trained on
             # dense (MLPRegressor fails on a sparse y).
             y = y.toarray()
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        Y = np.asarray(y, dtype=self._training_dtype(X)).reshape(y.shape[0], -1)
+        Y = np.asarray(y, dtype=X.dtype).reshape(y.shape[0], -1)
         if self.loss == "poisson" and np.any(Y < 0):
             raise ValueError(
                 "loss='poisson' models non-negative targets (counts, rates), but y "

@@ -2,14 +2,12 @@
 code; the sparse layers give the same products, summed in another order."""
 
 import os
-import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-import skprune._base as skprune_base
 from skprune import PrunedMLPClassifier, _kernels
 from skprune._core import Workspace, init_params, loss_and_gradients
 from skprune._optim import Adam
@@ -343,114 +341,3 @@ def test_kernels_load_from_the_disk_cache_in_a_new_process(tmp_path):
     ]
     assert runs[0] == ["0", "1"]  # compiled, then saved
     assert runs[1] == ["1", "0"]  # loaded
-
-
-# -- float64 data of a float32 fit: cast minibatch by minibatch ------------------
-
-
-def _float64_data(n_samples=120, n_features=30, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n_samples, n_features))
-    X[:, 0] = 0.25  # a constant input
-    X[:, 1] = 1.0 + rng.integers(0, 2, n_samples) * 1e-12  # constant in float32 only
-    y = (X[:, 2] + X[:, 3] > 0).astype(int) + (X[:, 4] > 1)
-    return X, y
-
-
-@pytest.mark.parametrize(
-    "params",
-    [
-        {},
-        {"shuffle": False},
-        {"pruning": "taylor", "pruning_schedule": "iterative"},  # data samples
-        {"pruning_schedule": "rigl"},  # dense gradients on a sample
-        {"sparsity": 0.98},  # sparse input layer, gathered feature-major
-        {"solver": "sgd", "sample_weight": True},
-    ],
-)
-def test_float64_data_trains_as_its_float32_copy(monkeypatch, params):
-    monkeypatch.setenv("SKPRUNE_NUMBA", "1")
-    X, y = _float64_data()
-    params = dict(params)
-    weights = np.linspace(0.5, 2.0, len(y)) if params.pop("sample_weight", 0) else None
-    seen = []
-    run = skprune_base.run_stochastic
-
-    def spy(trainer, X_train, *args, **kwargs):
-        seen.append(X_train)
-        return run(trainer, X_train, *args, **kwargs)
-
-    monkeypatch.setattr(skprune_base, "run_stochastic", spy)
-    settings = {"hidden_layer_sizes": (40, 20), "max_iter": 8, "random_state": 0}
-    lazy = PrunedMLPClassifier(**settings, **params).fit(X, y, sample_weight=weights)
-    # The loop read the caller's float64 array itself: no float32 copy of it.
-    assert seen[0].dtype == np.float64 and np.shares_memory(seen[0], X)
-    copied = PrunedMLPClassifier(**settings, **params).fit(
-        X.astype(np.float32), y, sample_weight=weights
-    )
-    assert seen[1].dtype == np.float32
-    assert lazy.loss_curve_ == copied.loss_curve_
-    for a, b in zip(lazy.sparse_coefs_, copied.sparse_coefs_):
-        np.testing.assert_array_equal(a.toarray(), b.toarray())
-    for a, b in zip(lazy.intercepts_, copied.intercepts_):
-        np.testing.assert_array_equal(a, b)
-    assert lazy.pruning_history_ == copied.pruning_history_
-
-
-def test_float64_data_is_copied_where_rows_are_held_out_or_whole(monkeypatch):
-    # Early stopping splits the data, L-BFGS reads it whole: one float32 copy.
-    monkeypatch.setenv("SKPRUNE_NUMBA", "1")
-    X, y = _float64_data()
-    seen = []
-    for name in ("run_stochastic", "run_lbfgs"):
-        run = getattr(skprune_base, name)
-
-        def spy(trainer, X_train, *args, run=run, **kwargs):
-            seen.append(X_train.dtype)
-            return run(trainer, X_train, *args, **kwargs)
-
-        monkeypatch.setattr(skprune_base, name, spy)
-    settings = {"hidden_layer_sizes": (40,), "max_iter": 5, "random_state": 0}
-    PrunedMLPClassifier(early_stopping=True, **settings).fit(X, y)
-    PrunedMLPClassifier(solver="lbfgs", **settings).fit(X, y)
-    assert seen == [np.float32, np.float32]
-
-
-@pytest.mark.parametrize(
-    "value, message",
-    [
-        (np.inf, "Input X contains infinity or a value too large for dtype('float32')"),
-        (1e39, "Input X contains infinity or a value too large for dtype('float32')"),
-        (-1e39, "Input X contains infinity or a value too large for dtype('float32')"),
-        (np.nan, "Input X contains NaN"),
-    ],
-)
-def test_float64_data_out_of_float32_range_is_refused(monkeypatch, value, message):
-    monkeypatch.setenv("SKPRUNE_NUMBA", "1")
-    X, y = _float64_data()
-    X[5, 7] = value
-    model = PrunedMLPClassifier(hidden_layer_sizes=(40,), max_iter=2)
-    with pytest.raises(ValueError, match=re.escape(message)):
-        model.fit(X, y)
-    assert not hasattr(model, "coefs_")
-    # float64 arithmetic holds 1e39.
-    if np.isfinite(value):
-        PrunedMLPClassifier(hidden_layer_sizes=(4,), max_iter=2, dtype="float64").fit(
-            X, y
-        )
-
-
-@pytest.mark.parametrize("with_kernels", [True, False])
-def test_workspace_take_casts_as_astype(with_kernels):
-    kernels = _kernels.compiled() if with_kernels else None
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((50, 13)) * 1e3
-    idx = rng.permutation(50)[:17]
-    ws = Workspace()
-    out = ws.take("X", X, idx, np.float32, kernels)
-    assert out.dtype == np.float32
-    np.testing.assert_array_equal(out, X.astype(np.float32)[idx])
-    rows = ws.take("X", X, slice(10, 20), np.float32, kernels)
-    np.testing.assert_array_equal(rows, X.astype(np.float32)[10:20])
-    same = ws.take("X", X, slice(10, 20))  # no cast: a view
-    assert np.shares_memory(same, X)

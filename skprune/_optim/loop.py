@@ -232,8 +232,7 @@ def _epoch(
     arrays every step writes, allocated once per fit, and the layers computing
     their products over their kept weights, reused while the layers' arrays
     stay the same. Each minibatch is gathered into the workspace (rows in the
-    order of ``sample_idx``, as MLPClassifier's ``X[batch]``), and cast to the
-    network's dtype there if ``X`` is float64 in a float32 fit.
+    order of ``sample_idx``, as MLPClassifier's ``X[batch]``).
     """
     state, settings = trainer.state, trainer.settings
     common = dict(
@@ -246,8 +245,6 @@ def _epoch(
     kernels = compiled() if optimizer.use_kernels else None
     workspace = Workspace() if workspace is None else workspace
     dense_X = isinstance(X, np.ndarray)
-    # A float64 X of a float32 fit is cast minibatch by minibatch.
-    dtype = state.coefs[0].dtype
     for batch in gen_batches(X.shape[0], batch_size):
         n_batch = batch.stop - batch.start
         layers = _sparse_layers(kernels, X, state, optimizer, workspace.layers)
@@ -255,10 +252,10 @@ def _epoch(
         idx = sample_idx[batch] if settings.shuffle else batch
         if layers is not None and layers[0] is not None:
             # The sparse input layer reads its minibatch feature-major.
-            XT = workspace.array("X", (X.shape[1], n_batch), dtype)
+            XT = workspace.array("X", (X.shape[1], n_batch), X.dtype)
             Xb = layers[0].gather(X, sample_idx[batch], XT).T
         else:
-            Xb = workspace.take("X", X, idx, dtype, kernels) if dense_X else X[idx]
+            Xb = workspace.take("X", X, idx) if dense_X else X[idx]
         Yb = workspace.take("Y", Y, idx)
         sw = None if sample_weight is None else workspace.take("sw", sample_weight, idx)
         loss, coef_grads, intercept_grads = loss_and_gradients(

@@ -34,28 +34,21 @@ STATS_MAX_SAMPLES = 2048
 AUTO_MAX_SPARSITY = 0.99
 
 
-def constant_inputs(X, dtype=None):
+def constant_inputs(X):
     """``(rows, values)``: the input features constant over the rows of ``X``
     (dense or sparse) and their values, or None when there are none (or fewer
-    than two rows, which say nothing).
-
-    ``dtype``: the network's, when ``X`` is float64 data gathered into float32
-    minibatches. Constant means constant once cast, as the network sees it
-    (rounding keeps the order of values, so the extremes, cast, tell).
-    """
+    than two rows, which say nothing)."""
     if X.shape[0] < 2:
         return None
-    dtype = X.dtype if dtype is None else np.dtype(dtype)
     if sp.issparse(X):
         low = X.min(axis=0).toarray().ravel()
         high = X.max(axis=0).toarray().ravel()
     else:
         low, high = X.min(axis=0), X.max(axis=0)
-    low, high = low.astype(dtype, copy=False), high.astype(dtype, copy=False)
     rows = np.flatnonzero(low == high)
     if not rows.size:
         return None
-    return rows, np.asarray(low[rows], dtype=dtype)
+    return rows, np.asarray(low[rows], dtype=X.dtype)
 
 
 class Pruner(Callback):
@@ -225,7 +218,7 @@ class Pruner(Callback):
         self.constant_inputs = (
             None
             if resume or self.granularity.name != "weight" or self.sparsity <= 0
-            else constant_inputs(train_data[0], train_data[1].dtype)
+            else constant_inputs(train_data[0])
         )
         self.validation_data = validation_data
         self._score = validation_score
@@ -437,8 +430,7 @@ class Pruner(Callback):
             idx = np.sort(self.rng.choice(n, STATS_MAX_SAMPLES, replace=False))
             X, Y = X[idx], Y[idx]
             sw = None if sw is None else sw[idx]
-        # Float64 data of a float32 network (gathered minibatch by minibatch).
-        return X.astype(Y.dtype, copy=False), Y, sw
+        return X, Y, sw
 
     def _statistics(self, state):
         if self.criterion not in NEEDS_STATISTICS:
