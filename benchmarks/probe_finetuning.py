@@ -11,6 +11,10 @@ outside to try, on the gradual schedule, what the library does not do:
   at the end of its dense phase (distillation at temperature 1);
 - ``--floor S``: the dense phase may end at ``S`` of ``max_iter`` (the
   library's ``DENSE_SHARE_FLOOR``, 0.2) from ``sparsity=0.95`` on;
+- ``--regrow A``: after the last round, RigL's drop-and-regrow of the kept
+  weights at each epoch end (``Pruner.move_weights``, gradient regrowth),
+  the fraction decaying from ``A`` along RigL's cosine to zero at 3/4 of the
+  epochs left;
 - ``--float64-pixels``: the same images as float64 ``x / 255.0``, values a
   last bit away from the benchmarks' float32 pixels.
 
@@ -23,6 +27,7 @@ says otherwise), 30 epochs, test error per seed::
 
 import argparse
 import json
+import math
 import time
 import warnings
 
@@ -35,6 +40,7 @@ from skprune import PrunedMLPClassifier
 from skprune._core import predict_proba_dense
 from skprune._optim.callbacks import Callback
 from skprune._optim.loop import Trainer
+from skprune._pruning.schedules import update_fraction
 
 
 class DenseSnapshot(Callback):
@@ -68,9 +74,17 @@ class Finetuning(Callback):
             Y = shared["Y"]  # the loop reads it minibatch by minibatch
             Y[...] = (1 - args.distill) * Y + args.distill * P.astype(Y.dtype)
             shared["distilled"] = state.n_iter
+        pruner = next(c for c in trainer.callbacks if type(c).__name__ == "Pruner")
+        if args.regrow and not pruner.pending:
+            start = shared.setdefault("regrow_start", state.n_iter)
+            horizon = math.ceil(0.75 * (trainer.settings.max_iter - start))
+            fraction = update_fraction(state.n_iter - start, horizon, args.regrow)
+            if state.n_iter > start and fraction > 0:
+                with pruner.trained_shape(state):
+                    pruner.move_weights(state, fraction, "gradient")
+                shared["regrowths"] = shared.get("regrowths", 0) + 1
         if args.decay == "none":
             return
-        pruner = next(c for c in trainer.callbacks if type(c).__name__ == "Pruner")
         if args.decay == "all":
             start = 0
         elif args.decay == "rounds":
@@ -103,6 +117,7 @@ def main():
     )
     p.add_argument("--distill", type=float, default=0.0)
     p.add_argument("--floor", type=float, default=None)
+    p.add_argument("--regrow", type=float, default=0.0)
     p.add_argument("--params", default='{"pruning_scope": "erk"}')
     p.add_argument(
         "--float64-pixels",
@@ -149,7 +164,8 @@ def main():
         errors.append(100 * (1 - model.score(X_test, y_test)))
         print(
             f"seed {seed}: error {errors[-1]:.2f} %, sparsity_ {model.sparsity_:.4f}, "
-            f"n_iter_ {model.n_iter_}, {time.perf_counter() - start:.1f} s",
+            f"n_iter_ {model.n_iter_}, {time.perf_counter() - start:.1f} s, "
+            f"topology updates after the last round: {shared.get('regrowths', 0)}",
             flush=True,
         )
     print(f"{vars(args)}: mean error {np.mean(errors):.2f} %")
