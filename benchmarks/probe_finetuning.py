@@ -15,6 +15,9 @@ outside to try, on the gradual schedule, what the library does not do:
   weights at each epoch end (``Pruner.move_weights``, gradient regrowth),
   the fraction decaying from ``A`` along RigL's cosine to zero at 3/4 of the
   epochs left;
+- ``--erk-power P``: ERK densities in proportion to
+  ``((n_in + n_out) / (n_in n_out)) ** P`` (1: ERK; above 1 the smaller
+  layers keep more, below 1 it tends to the uniform per-layer share);
 - ``--float64-pixels``: the same images as float64 ``x / 255.0``, values a
   last bit away from the benchmarks' float32 pixels.
 
@@ -35,6 +38,7 @@ import numpy as np
 from _common import load_mnist
 
 import skprune._base as base
+import skprune._pruning.allocation as allocation
 import skprune._pruning.schedules as schedules
 from skprune import PrunedMLPClassifier
 from skprune._core import predict_proba_dense
@@ -118,6 +122,7 @@ def main():
     p.add_argument("--distill", type=float, default=0.0)
     p.add_argument("--floor", type=float, default=None)
     p.add_argument("--regrow", type=float, default=0.0)
+    p.add_argument("--erk-power", type=float, default=1.0)
     p.add_argument("--params", default='{"pruning_scope": "erk"}')
     p.add_argument(
         "--float64-pixels",
@@ -128,6 +133,27 @@ def main():
     args = p.parse_args()
     if args.floor is not None:
         schedules.DENSE_SHARE_FLOOR = args.floor
+    if args.erk_power != 1.0:
+
+        def erk_densities(shapes, keep):
+            """The library's ERK rule with raw densities to the power."""
+            sizes = np.array([a * b for a, b in shapes], dtype=np.float64)
+            raw = np.array([((a + b) / (a * b)) ** args.erk_power for a, b in shapes])
+            dense = np.zeros(len(shapes), dtype=bool)
+            while True:
+                free = ~dense
+                if not free.any():
+                    break
+                rest = keep - sizes[dense].sum()
+                eps = max(rest, 0.0) / (raw[free] * sizes[free]).sum()
+                density = np.where(dense, 1.0, eps * raw)
+                over = free & (density > 1.0)
+                if not over.any():
+                    break
+                dense |= over
+            return np.minimum(np.where(dense, 1.0, density), 1.0)
+
+        allocation.erk_densities = erk_densities
     X_train, y_train, X_test, y_test = load_mnist(args.mnist)
     if args.float64_pixels:
         X_train, X_test = (np.rint(X * 255) / 255.0 for X in (X_train, X_test))
