@@ -137,21 +137,8 @@ def main():
 
         def erk_densities(shapes, keep):
             """The library's ERK rule with raw densities to the power."""
-            sizes = np.array([a * b for a, b in shapes], dtype=np.float64)
-            raw = np.array([((a + b) / (a * b)) ** args.erk_power for a, b in shapes])
-            dense = np.zeros(len(shapes), dtype=bool)
-            while True:
-                free = ~dense
-                if not free.any():
-                    break
-                rest = keep - sizes[dense].sum()
-                eps = max(rest, 0.0) / (raw[free] * sizes[free]).sum()
-                density = np.where(dense, 1.0, eps * raw)
-                over = free & (density > 1.0)
-                if not over.any():
-                    break
-                dense |= over
-            return np.minimum(np.where(dense, 1.0, density), 1.0)
+            raw = [((a + b) / (a * b)) ** args.erk_power for a, b in shapes]
+            return allocation.proportional_densities(shapes, raw, keep)
 
         allocation.erk_densities = erk_densities
     X_train, y_train, X_test, y_test = load_mnist(args.mnist)

@@ -857,3 +857,15 @@ def test_a_fit_of_many_minibatches_starts_gradual_rounds_early():
         ("gradual", "lbfgs"): 10,
         ("iterative", "adam"): 10,
     }
+
+
+def test_proportional_densities_keep_the_budget_for_any_raw_shares():
+    from skprune._pruning.allocation import proportional_densities
+
+    shapes = [(784, 300), (300, 100), (100, 10)]
+    sizes = np.array([a * b for a, b in shapes], dtype=float)
+    raw = [1.0, 4.0, 80.0]  # the last layer would exceed 1: it stays dense
+    density = proportional_densities(shapes, raw, 0.05 * sizes.sum())
+    assert density[2] == 1.0
+    assert (density * sizes).sum() == pytest.approx(0.05 * sizes.sum())
+    assert density[1] / density[0] == pytest.approx(4.0)

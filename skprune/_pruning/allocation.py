@@ -51,8 +51,16 @@ def erk_densities(shapes, keep):
     that the kept weights add up to ``keep``; a layer whose density would
     exceed 1 stays dense and the others share the rest (RigL's rule).
     """
-    sizes = np.array([a * b for a, b in shapes], dtype=np.float64)
     raw = np.array([(a + b) / (a * b) for a, b in shapes], dtype=np.float64)
+    return proportional_densities(shapes, raw, keep)
+
+
+def proportional_densities(shapes, raw, keep):
+    """Densities ``eps * raw`` keeping ``keep`` weights of layers of ``shapes``
+    in all; a layer whose density would exceed 1 stays dense and the others
+    share the rest (RigL's rule). :func:`erk_densities` with ERK's ``raw``."""
+    sizes = np.array([a * b for a, b in shapes], dtype=np.float64)
+    raw = np.asarray(raw, dtype=np.float64)
     dense = np.zeros(len(shapes), dtype=bool)
     while True:
         rest = keep - sizes[dense].sum()
