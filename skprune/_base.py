@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
-from ._core import init_params
+from ._core import init_params, predict_proba_dense
 from ._fitted import FittedNetwork
 from ._optim import (
     DivergenceError,
@@ -622,8 +622,6 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
     @staticmethod
     def _held_out_outputs(X_val, state):
         """The outputs of the network in ``state`` on the held-out rows."""
-        from ._core import predict_proba_dense
-
         return predict_proba_dense(
             X_val, state.coefs, state.intercepts, state.activation, state.out_activation
         )

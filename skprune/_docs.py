@@ -145,9 +145,10 @@ PRUNING_PARAMETERS = """\
 
     pruning_schedule : {'gradual', 'iterative', 'oneshot', 'lottery', 'greedy', \
             'rigl', 'set'}, default='gradual'
-        Which targets, and when. Every schedule trains densely until the
-        network has learned (the stopping rule sees a plateau, or its share of
-        ``max_iter`` has passed: ``1 - sparsity``, kept within 0.5 and 0.7),
+        Which targets, and when. Every schedule but ``'rigl'`` and ``'set'``
+        trains densely until the network has learned (the stopping rule sees a
+        plateau, or its share of ``max_iter`` has passed: ``1 - sparsity``,
+        kept within 0.5 and 0.7),
         prunes at a pace set by its recovery, and ends by the stopping rule
         after the last round; ``max_iter`` is a cap. ``'gradual'``: targets
         along the cubic of Zhu & Gupta (2017), a round as soon as the last one

@@ -638,6 +638,7 @@ def test_auto_search_warns_nothing_of_its_own(digits, solver):
     auto = PrunedMLPClassifier(sparsity="auto", **params)
     n_auto = convergence_warnings(auto)
     search = [r for r in auto.pruning_history_ if r.get("search")]
+    assert search[-1]["iteration"] == 8 or not search[-1]["accepted"]
     found = max([r["sparsity"] for r in search if r["accepted"]], default=0.0)
     n_fixed = convergence_warnings(PrunedMLPClassifier(sparsity=found, **params))
     assert n_auto == n_fixed == 1
