@@ -85,20 +85,22 @@ plt.show()
 # ``sparsity="auto"`` searches on a held-out split for the sparsest network
 # that keeps the held-out score, then trains that network on all the data. Its
 # history starts with one record per step the search proposed (``"search":
-# True``): the held-out score against the dense network's, the paired change of
+# True``): the held-out score against the reference's, the paired change of
 # the held-out samples' smoothed scores with its standard error, and whether
-# the step was kept. The refit's rounds follow.
+# the step was kept. The first step (``"start"``), to the default's sparsity,
+# is judged against the dense network and kept unless it is shown to lose;
+# the others are judged against it. The refit's rounds follow.
 auto = PrunedMLPClassifier(
     hidden_layer_sizes=(64, 32), sparsity="auto", max_iter=80, random_state=0
 ).fit(X, y)
-print("target  held-out score (dense)  change ± se          kept")
+print("target  held-out score (reference)  change ± se          kept  first")
 for r in auto.pruning_history_:
     if r.get("search"):
         print(
             f"{r['target']:.3f}   {r['validation_score']:.4f} "
-            f"({r['reference_score']:.4f})        "
+            f"({r['reference_score']:.4f})            "
             f"{r['held_out_change']:+.4f} ± {r['held_out_change_se']:.4f}    "
-            f"{r['accepted']}"
+            f"{r['accepted']!s:5} {r['start']}"
         )
 refit = [r for r in auto.pruning_history_ if not r.get("search")]
 print(f"refit: {len(refit)} rounds to sparsity_ = {auto.sparsity_:.3f}")

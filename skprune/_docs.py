@@ -251,8 +251,9 @@ FITTED_ATTRIBUTES = """\
     pruning_history_ : list of dict
         One record per pruning round (``'auto'``: first one per step its search
         proposed, marked ``search``, with its held-out ``validation_score``,
-        ``reference_score``, ``held_out_change`` and its standard error, and
-        whether it was kept, then the refit's rounds; on a warm start or after
+        ``reference_score``, ``held_out_change`` and its standard error,
+        ``start`` (the first step, to the default's sparsity) and whether it
+        was kept, then the refit's rounds; on a warm start or after
         ``from_mlp`` the steps of the search from the trained network, not
         marked, and no refit; greedy: per candidate tried, with the search
         round in ``round``): ``round``, ``iteration``, ``t``, ``target``,

@@ -762,6 +762,7 @@ PLAN_FIELDS = {
     "reference_score": (_optional(_is_real), "a number or None"),
     "proposed": (_optional(_fraction), "a sparsity in [0, 1] or None"),
     "retries": (_count, "a count"),
+    "starting": (lambda v: isinstance(v, (bool, np.bool_)), "True or False"),
 }
 
 

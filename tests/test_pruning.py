@@ -544,8 +544,10 @@ def test_auto_sparsity_searches_without_a_target(digits):
             "held_out_change",
             "held_out_change_se",
             "accepted",
+            "start",
         }
         assert "layer" not in record  # not a greedy candidate
+    assert [r["start"] for r in search] == [True] + [False] * (len(search) - 1)
     # The model is trained to the last kept step's sparsity (or dense, if
     # none was kept).
     accepted = [r for r in search if r["accepted"]]
@@ -644,9 +646,10 @@ def test_auto_search_warns_nothing_of_its_own(digits, solver):
     assert n_auto == n_fixed == 1
 
 
-def test_auto_judges_against_the_dense_network_with_smoothed_scores(digits):
-    # The search's records carry the paired change of the smoothed scores,
-    # against the network at the end of the dense phase for every step.
+def test_auto_judges_against_the_first_steps_network_with_smoothed_scores(digits):
+    # The search's records carry the paired change of the smoothed scores:
+    # against the network at the end of the dense phase for the first step,
+    # against the first step's network for the others.
     X, y = digits
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -661,7 +664,7 @@ def test_auto_judges_against_the_dense_network_with_smoothed_scores(digits):
     search = [r for r in clf.pruning_history_ if r.get("search")]
     assert len(search) >= 3
     assert all(r["held_out_change_se"] > 0 for r in search)
-    changes = [r["held_out_change"] for r in search]
+    changes = [r["held_out_change"] for r in search[1:]]
     # Against a fixed reference the damage accumulates along the ladder (a
     # reference reset at each kept step would make each change small).
     assert changes[-1] < changes[0] - 0.01
@@ -705,7 +708,15 @@ def test_auto_never_keeps_a_step_that_falls_short_of_the_reference(digits, param
     tol = clf.pruning_tol
     history = [r for r in clf.pruning_history_ if r.get("search")]
     assert history
-    for record in history:
+    # The first step, to the default's sparsity, is kept unless its smoothed
+    # scores fall beyond pruning_tol, AUTO_Z standard errors above their mean
+    # change; it is then the reference of the steps beyond.
+    start, *steps = history
+    assert start["start"] and start["target"] == 0.3
+    assert not any(record["start"] for record in steps)
+    change, se = start["held_out_change"], start["held_out_change_se"]
+    assert start["accepted"] == (change + AUTO_Z * se >= -tol)
+    for record in steps:
         # Kept: the held-out score within pruning_tol of the reference, and
         # the smoothed scores' paired change, AUTO_Z standard errors below
         # its mean, too; rejected: not.
@@ -716,8 +727,8 @@ def test_auto_never_keeps_a_step_that_falls_short_of_the_reference(digits, param
         assert record["accepted"] == passes, record
         if record["accepted"]:
             assert record["validation_score"] >= record["reference_score"] - tol
-    # The reference is the same for every step.
-    assert len({r["reference_score"] for r in history}) == 1
+    # The reference of every later step is the first step's network.
+    assert {r["reference_score"] for r in steps} <= {start["validation_score"]}
     # A rejected step ends the search: at most one, and it is the last.
     rejected = [i for i, r in enumerate(history) if not r["accepted"]]
     assert rejected in ([], [len(history) - 1])

@@ -390,15 +390,19 @@ def _auto(scores, losses=None, tol=0.01, n_steps=4, changes=None):
 
 
 def test_auto_keeps_steps_within_the_tolerance_and_reverts_the_first_that_is_not():
-    # Reference 0.90; steps at 0.90 and 0.895 pass (tol 0.01); then 0.85
-    # fails, gets AUTO_RETRIES more recovery, fails again and is reverted.
-    retries = [0.86] * sched.AUTO_RETRIES
-    state, pruner, trainer = _auto([0.90, 0.90, 0.895, 0.85, *retries])
+    # Reference 0.90 (the dense network). The first step, to the default's
+    # sparsity, scores 0.80 but its smoothed scores do not fall: kept, and
+    # 0.80 is the reference from then on. The next step at 0.80 passes (tol
+    # 0.01); then 0.75 fails, gets AUTO_RETRIES more recovery, fails again
+    # and is reverted.
+    retries = [0.76] * sched.AUTO_RETRIES
+    state, pruner, trainer = _auto([0.90, 0.80, 0.80, 0.75, *retries])
     ladder = list(pruner.plan.targets)
     assert len(ladder) == 4 and ladder[-1] == pytest.approx(0.99)  # the ceiling
     assert _round_epochs(pruner, trainer, [1.0] * 4) == [4]  # dense: reference
     assert pruner.plan.reference_score == 0.90 and trainer.rounds == []
-    assert pruner.plan.proposed == pytest.approx(ladder[0])
+    assert pruner.plan.proposed == ladder[0] == sched.AUTO_FIRST
+    assert pruner.plan.starting
     kept_masks = None
     for _ in range(20):
         if not pruner.pending:
@@ -408,9 +412,10 @@ def test_auto_keeps_steps_within_the_tolerance_and_reverts_the_first_that_is_not
         _epoch(pruner, trainer, 1.0)
     records = trainer.rounds
     assert [r["accepted"] for r in records] == [True, True, False]
+    assert [r["start"] for r in records] == [True, False, False]
     assert [r["target"] for r in records] == pytest.approx(ladder[:3])
-    assert [r["validation_score"] for r in records] == [0.90, 0.895, 0.86]
-    assert all(r["reference_score"] == 0.90 for r in records)
+    assert [r["validation_score"] for r in records] == [0.80, 0.80, 0.76]
+    assert [r["reference_score"] for r in records] == [0.90, 0.80, 0.80]
     # Back to the second step's masks; the search is over, fine-tuning on all
     # the training data follows.
     assert not pruner.pending
@@ -420,6 +425,25 @@ def test_auto_keeps_steps_within_the_tolerance_and_reverts_the_first_that_is_not
     assert records[1]["sparsity"] == pytest.approx(round(ladder[1] * 720) / 720)
     assert pruner.plan.finetune_until == state.n_iter + 2
     assert trainer.use_full_data and not trainer.stop_requested
+
+
+def test_auto_refuses_the_default_step_only_on_evidence_of_a_loss():
+    # The step to the default's sparsity fails only when its smoothed scores
+    # fall beyond tol even AUTO_Z standard errors above their mean change:
+    # here, after its retries, and the search ends on the dense network.
+    z, tol = sched.AUTO_Z, 0.01
+    losing = [(-0.02, 0.005 / z)] * (sched.AUTO_RETRIES + 1)
+    state, pruner, trainer = _auto([0.9] * 10, changes=losing)
+    _round_epochs(pruner, trainer, [1.0] * 30)
+    assert [(r["accepted"], r["start"]) for r in trainer.rounds] == [(False, True)]
+    assert sum(_pruned(state)) == 0 and not pruner.pending
+    # A fall that its standard error may explain keeps it: the mean alone is
+    # below -tol, the mean plus AUTO_Z standard errors is not.
+    doubtful = [(-0.015, 0.006 / z)]
+    state, pruner, trainer = _auto([0.9] * 10, changes=doubtful)
+    _round_epochs(pruner, trainer, [1.0] * 30)
+    assert trainer.rounds[0]["accepted"] and trainer.rounds[0]["start"]
+    assert -0.015 < -tol < -0.015 + 0.006
 
 
 def test_auto_ladder_starts_at_the_default_then_climbs_geometrically():
@@ -453,10 +477,10 @@ def test_auto_before_its_refit_stops_training_when_the_search_ends():
 
 def test_auto_keeps_a_step_that_recovers_in_its_retry():
     fails = [0.5] * (sched.AUTO_RETRIES + 1)
-    state, pruner, trainer = _auto([0.90, 0.85, 0.899, *fails])
+    state, pruner, trainer = _auto([0.90, 0.90, 0.85, 0.899, *fails])
     _round_epochs(pruner, trainer, [1.0] * 30)
-    assert [r["accepted"] for r in trainer.rounds] == [True, False]
-    assert [r["validation_score"] for r in trainer.rounds] == [0.899, 0.5]
+    assert [r["accepted"] for r in trainer.rounds] == [True, True, False]
+    assert [r["validation_score"] for r in trainer.rounds] == [0.90, 0.899, 0.5]
     assert not pruner.pending
 
 
@@ -701,6 +725,7 @@ def test_the_plan_pickles_as_plain_data_and_refuses_unknown_entries():
         "proposed",
         "retries",
         "checkpoint",
+        "starting",
         "regrowth",
     }
     assert data["end"] == 40 and data["phase"] == "dense"
@@ -814,18 +839,20 @@ def test_auto_pairs_the_held_out_samples_against_the_reference_weighted():
     assert mean == pytest.approx((-0.1 - 0.9) / 6)
 
 
-def test_auto_keeps_the_dense_networks_reference_through_kept_steps():
-    # The reference is taken at the end of the dense phase, once; kept steps
-    # do not move it.
-    state, pruner, trainer = _auto([0.90] * 3 + [0.5] * (sched.AUTO_RETRIES + 1))
+def test_auto_takes_its_reference_after_the_default_step_and_keeps_it():
+    # The reference is taken at the end of the dense phase, for the first
+    # step, then once more when that step has recovered; later kept steps do
+    # not move it.
+    state, pruner, trainer = _auto([0.90] * 4 + [0.5] * (sched.AUTO_RETRIES + 1))
     del pruner.held_out_change  # the pruner's own pairing
     calls = iter(np.arange(10.0)[:, None] * np.ones((1, 2)))
     pruner._contributions = lambda state: next(calls)
     _round_epochs(pruner, trainer, [1.0] * 30)
-    assert [r["accepted"] for r in trainer.rounds][:2] == [True, True]
-    np.testing.assert_array_equal(pruner.reference_contributions, [0.0, 0.0])
-    # Each judged step is paired against it: the change is the call's index.
-    assert [r["held_out_change"] for r in trainer.rounds[:2]] == [1.0, 2.0]
+    assert [r["accepted"] for r in trainer.rounds][:3] == [True, True, True]
+    # Calls: 0 the dense reference, 1 the first step's change, 2 its network
+    # as the reference, 3 and 4 the next steps' changes.
+    np.testing.assert_array_equal(pruner.reference_contributions, [2.0, 2.0])
+    assert [r["held_out_change"] for r in trainer.rounds[:3]] == [1.0, 1.0, 2.0]
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -479,6 +479,7 @@ def test_a_stored_pruning_plan_is_checked_at_load(tiny, good_models):
         ("round_count", "a", "round_count must be an epoch count"),
         ("finetune_until", "a", "finetune_until must be an iteration count"),
         ("proposed", 2.0, "proposed must be a sparsity"),
+        ("starting", "yes", "starting must be True or False"),
         ("learning_rate_rewind", {"learning_rate": 0.1, "time_step": True}, "rewind"),
     ],
 )

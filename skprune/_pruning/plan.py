@@ -68,6 +68,9 @@ class Plan:
         Auto: recovery intervals the proposed step got beyond the first.
     checkpoint : tuple or None
         Auto: the weights, biases and masks of the last kept step.
+    starting : bool
+        Auto: the proposed step is the one to the default's sparsity, which
+        is kept unjudged and becomes the reference.
     regrowth : list or None
         RigL and SET: ``[start, end]``, the iterations between which the
         sparse topology is updated at each epoch end (None once it is over).
@@ -93,6 +96,7 @@ class Plan:
     proposed: float = None
     retries: int = 0
     checkpoint: tuple = None
+    starting: bool = False
     regrowth: list = None
 
     def __setattr__(self, name, value):

@@ -363,15 +363,21 @@ class Auto(Gradual):
     """``sparsity="auto"``: gradual steps toward a ceiling, each judged on
     held-out data once it has recovered.
 
-    The held-out score and each held-out sample's smoothed score at the end
-    of the dense phase are the reference. After each step's recovery they are
-    measured again: the step is kept (a checkpoint of the weights) if the
-    score is within ``pruning_tol`` of the reference and the paired change of
-    the smoothed scores, ``AUTO_Z`` standard errors below its mean, is too;
-    otherwise it gets ``AUTO_RETRIES`` more recovery intervals and is then
-    reverted to the last checkpoint, which ends the search. Each step is one
-    entry of ``pruning_history_`` (target, sparsity, held-out score,
-    reference, change, its standard error, kept).
+    The search starts from the default model: at the end of the dense phase
+    the network is pruned to ``AUTO_FIRST`` (the default sparsity), a step
+    kept without judgement. Once it has recovered, its held-out score and
+    each held-out sample's smoothed score are the reference. After each
+    further step's recovery they are measured again: the step is kept (a
+    checkpoint of the weights) if the score is within ``pruning_tol`` of the
+    reference and the paired change of the smoothed scores, ``AUTO_Z``
+    standard errors below its mean, is too; otherwise it gets
+    ``AUTO_RETRIES`` more recovery intervals and is then reverted to the last
+    checkpoint, which ends the search. Each step is one entry of
+    ``pruning_history_`` (target, sparsity, held-out score, reference,
+    change, its standard error, kept, judged; the first step's reference is
+    the dense network). A ladder that does not start at ``AUTO_FIRST`` (one
+    step, or a network already that sparse) judges every step against the
+    network as the search found it.
     """
 
     needs_validation = True
@@ -389,7 +395,8 @@ class Auto(Gradual):
             return False
         score = pruner.validation_score(state)
         loss = pruner.validation_loss(state, state.coefs)
-        if plan.phase in ("dense", "ready"):
+        first = plan.phase in ("dense", "ready")
+        if first:
             plan.reference_score, plan.reference_loss = score, loss
             pruner.set_reference(state)
         elif plan.proposed is not None:
@@ -399,9 +406,13 @@ class Auto(Gradual):
                 plan.retries += 1
                 pruner.start_phase(state, plan.before_loss)
                 return False
+            starting = plan.starting
             self.judge(pruner, state, score, loss, change, ok)
             if not ok:
                 return True
+            if starting:
+                plan.reference_score, plan.reference_loss = score, loss
+                pruner.set_reference(state)
         pruner.checkpoint(state)
         if not plan.targets:
             pruner.end_rounds(state)
@@ -410,18 +421,33 @@ class Auto(Gradual):
         target = None
         for _ in range(min(n, len(plan.targets))):
             target = plan.targets.popleft()
+        # The search starts from the default model: the step to AUTO_FIRST is
+        # kept unless it is shown to lose (:meth:`passes`), and once it has
+        # recovered it is the reference of the steps beyond.
+        plan.starting = first and target == AUTO_FIRST
+        self.propose(pruner, state, target, train_loss)
+        return True
+
+    @staticmethod
+    def propose(pruner, state, target, train_loss):
+        """Prune to ``target`` now; it is judged once it has recovered."""
+        plan = pruner.plan
         plan.proposed = target
         plan.retries = 0
         pruner.apply(state, target, rewind=False, record=False)
         pruner.start_phase(state, train_loss)
-        return True
 
     @staticmethod
     def passes(pruner, plan, score, change):
         """Within ``pruning_tol`` of the reference score, and the smoothed
         scores' paired change (mean, standard error) too, ``AUTO_Z`` standard
-        errors below its mean."""
+        errors below its mean. The step to the default's sparsity is kept
+        unless the change, ``AUTO_Z`` standard errors *above* its mean, falls
+        beyond ``pruning_tol``: the drop-in panel has shown the default keeps
+        accuracy, so it takes evidence of a loss to refuse it."""
         mean, se = change
+        if plan.starting:
+            return bool(mean + AUTO_Z * se >= -pruner.tol)
         return bool(
             score >= plan.reference_score - pruner.tol
             and mean - AUTO_Z * se >= -pruner.tol
@@ -439,8 +465,9 @@ class Auto(Gradual):
             reference_loss=float(plan.reference_loss),
             held_out_change=float(change[0]),
             held_out_change_se=float(change[1]),
+            start=plan.starting,
         )
-        plan.proposed = None
+        plan.proposed, plan.starting = None, False
         if not ok:
             pruner.revert(state)
             plan.targets = []
@@ -454,14 +481,8 @@ class Auto(Gradual):
             score = pruner.validation_score(state)
             loss = pruner.validation_loss(state, state.coefs)
             change = pruner.held_out_change(state)
-            self.judge(
-                pruner,
-                state,
-                score,
-                loss,
-                change,
-                self.passes(pruner, plan, score, change),
-            )
+            ok = self.passes(pruner, plan, score, change)
+            self.judge(pruner, state, score, loss, change, ok)
         plan.proposed = None
 
 
