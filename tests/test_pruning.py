@@ -646,6 +646,22 @@ def test_auto_search_warns_nothing_of_its_own(digits, solver):
     assert n_auto == n_fixed == 1
 
 
+def test_auto_verbose_says_which_step_starts_the_search(digits, capsys):
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = PrunedMLPClassifier(
+            (30,), sparsity="auto", max_iter=40, verbose=True, random_state=0
+        ).fit(X, y)
+    lines = [
+        line for line in capsys.readouterr().out.splitlines() if "held-out" in line
+    ]
+    search = [r for r in clf.pruning_history_ if r.get("search")]
+    assert len(lines) == len(search) >= 2
+    marked = [("the first step: kept unless shown to lose" in line) for line in lines]
+    assert marked == [True] + [False] * (len(lines) - 1)
+
+
 def test_auto_judges_against_the_first_steps_network_with_smoothed_scores(digits):
     # The search's records carry the paired change of the smoothed scores:
     # against the network at the end of the dense phase for the first step,

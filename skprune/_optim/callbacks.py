@@ -152,6 +152,8 @@ class Reporter(Callback):
                 record["reference_score"],
                 "kept" if record["accepted"] else "reverted",
             )
+            if record.get("start"):
+                line += " (the first step: kept unless shown to lose)"
         if "layer" in record:  # a greedy candidate
             line += "; layer %d to %.3f: held-out loss %.5f, %s" % (
                 record["layer"],
