@@ -60,8 +60,8 @@ STOCHASTIC_SOLVERS = ("sgd", "adam")
 # ``sparsity="auto"`` needs at least this many held-out samples, and as many
 # left to train on; without them (too small a data set, a ``validation_fraction``
 # near 1, or ``partial_fit``) it prunes gradually to ``AUTO_STAND_IN``, half the
-# weights, within the range the search reaches on the drop-in panel (0.18 to
-# 0.73, benchmarks/results/auto.md).
+# weights, within the range the search reaches on the drop-in panel (0.30 to
+# 0.75, benchmarks/results/auto.md).
 AUTO_MIN_HELD_OUT = 10
 AUTO_STAND_IN = 0.5
 
@@ -638,7 +638,8 @@ class BasePrunedMLP(CallbackSupportMixin, FittedNetwork, BaseEstimator):
     def _validation_contributions(self, X_val, Y_val, sw_val):
         """Each held-out sample's smoothed score of a network state
         (``_score_contributions``, what ``sparsity="auto"`` pairs against the
-        dense network's); a sample whose output is not finite scores -inf."""
+        reference network's); a sample whose output is not finite scores
+        -inf."""
 
         def contributions(state):
             out = self._held_out_outputs(X_val, state)

@@ -102,15 +102,16 @@ PRUNING_PARAMETERS = """\
         ``'auto'`` searches for the sparsest network that keeps the held-out
         score, then refits: it holds out ``validation_fraction`` of the data,
         prunes in ``pruning_steps`` gradual steps (0.3, then geometrically
-        toward 0.99 of the weights), keeps a step only while the held-out
-        score and the held-out samples' smoothed scores (probability of the
-        true class, or share of R²), less one standard error, stay within
-        ``pruning_tol`` of the dense network's, and reverts the first step
-        that does not; the network is then trained on all the data at the
-        sparsity found, as a fit with that fixed ``sparsity`` would be (the
-        greedy schedule refits gradually). With
-        ``partial_fit``, or with too few samples to hold any out, ``'auto'``
-        prunes gradually to 0.5 instead.
+        toward 0.99 of the weights), keeps the step to 0.3 (the default) unless
+        the held-out samples' smoothed scores (probability of the true class, or
+        share of R²), plus one standard error, fall more than ``pruning_tol``
+        below the dense network's, then keeps each further step only while the
+        held-out score and the smoothed scores, less one standard error, stay
+        within ``pruning_tol`` of those of the network at 0.3, and reverts the
+        first step that does not; the network is then trained on all the data at
+        the sparsity found, as a fit with that fixed ``sparsity`` would be (the
+        greedy schedule refits gradually). With ``partial_fit``, or with too few
+        samples to hold any out, ``'auto'`` prunes gradually to 0.5 instead.
 
     pruning : {'magnitude', 'random', 'taylor', 'obd'}, default='magnitude'
         Saliency criterion that ranks weights: ``'magnitude'`` keeps the largest
@@ -185,8 +186,11 @@ PRUNING_PARAMETERS = """\
 
     pruning_tol : float, default=0.01
         ``sparsity='auto'``: largest accepted fall of the held-out score
-        (accuracy, or R²) below the dense network's, and of the mean of the
-        held-out samples' smoothed scores, one standard error included.
+        (accuracy, or R²), and of the mean of the held-out samples' smoothed
+        scores, one standard error included, below those of the network at
+        the default sparsity 0.3 (that network itself is kept unless its
+        smoothed scores, one standard error in its favour, fall more than
+        this below the dense network's).
         ``'greedy'``: largest
         accepted rise of the held-out loss (log-loss, or the regression loss)
         over its value before the first round; each round tries to prune more

@@ -646,6 +646,38 @@ def test_auto_search_warns_nothing_of_its_own(digits, solver):
     assert n_auto == n_fixed == 1
 
 
+@pytest.mark.parametrize(
+    "params, first",
+    [
+        (dict(max_iter=30), 0.3),  # a short budget still starts at 0.3
+        (dict(max_iter=30, pruning_steps=1), 0.99),  # the ladder is 0.99 alone
+    ],
+)
+def test_auto_starts_at_the_default_only_where_its_ladder_does(digits, params, first):
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = PrunedMLPClassifier((30,), sparsity="auto", random_state=0, **params).fit(
+            X, y
+        )
+    search = [r for r in clf.pruning_history_ if r.get("search")]
+    assert search[0]["target"] == pytest.approx(first)
+    assert [r["start"] for r in search] == [first == 0.3] + [False] * (len(search) - 1)
+
+
+def test_auto_from_a_network_past_the_default_judges_every_step_strictly(digits):
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = PrunedMLPClassifier(
+            (30,), sparsity=0.5, warm_start=True, max_iter=30, random_state=0
+        ).fit(X, y)
+        clf.set_params(sparsity="auto").fit(X, y)
+    history = [r for r in clf.pruning_history_ if "reference_score" in r]
+    assert history and history[0]["target"] > 0.5
+    assert not any(r["start"] for r in history)
+
+
 def test_auto_verbose_says_which_step_starts_the_search(digits, capsys):
     X, y = digits
     with warnings.catch_warnings():

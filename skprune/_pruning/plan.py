@@ -61,7 +61,9 @@ class Plan:
     search_round : int or None
         Greedy: the number of the last search round.
     reference_score : float or None
-        Auto: the held-out score at the end of the dense phase.
+        Auto: the held-out score the proposed step is judged against: at the
+        end of the dense phase for the first step, then that of the first
+        step's network once it has recovered.
     proposed : float or None
         Auto: the target of the step awaiting its judgement.
     retries : int
@@ -69,8 +71,9 @@ class Plan:
     checkpoint : tuple or None
         Auto: the weights, biases and masks of the last kept step.
     starting : bool
-        Auto: the proposed step is the one to the default's sparsity, which
-        is kept unjudged and becomes the reference.
+        Auto: the proposed step is the first, to the default's sparsity,
+        kept unless it is shown to lose; its network then becomes the
+        reference.
     regrowth : list or None
         RigL and SET: ``[start, end]``, the iterations between which the
         sparse topology is updated at each epoch end (None once it is over).

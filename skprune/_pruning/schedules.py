@@ -76,18 +76,20 @@ RECOVERY_SHARE = 0.5
 ROUND_PATIENCE = 2
 
 # sparsity="auto": a step whose held-out score falls short gets this many more
-# recovery intervals before it is reverted. A step is also judged short when
-# the held-out samples' smoothed scores (the probability of the true class, or
-# each sample's share of R^2), paired sample by sample with the dense
-# network's, fall by more than ``pruning_tol`` at AUTO_Z standard errors below
-# their mean change: a small held-out set's accuracy cannot resolve a point,
-# its smoothed scores can, and the standard error keeps the judge from taking
-# noise for room. The ladder's first step is AUTO_FIRST, the default sparsity
-# (the largest the drop-in panel keeps on narrow data), then geometric to the
+# recovery intervals before it is reverted. A step is also judged short when the
+# held-out samples' smoothed scores (the probability of the true class, or each
+# sample's share of R^2), paired sample by sample with the reference network's
+# (the network at the default sparsity; for that first step, the dense one, and
+# then only a fall at AUTO_Z standard errors *above* the mean change refuses
+# it), fall by more than ``pruning_tol`` at AUTO_Z standard errors below their
+# mean change: a small held-out set's accuracy cannot resolve a point, its
+# smoothed scores can, and the standard error keeps the judge from taking noise
+# for room. The ladder's first step is AUTO_FIRST, the default sparsity (the
+# largest the drop-in panel keeps on narrow data), then geometric to the
 # ceiling. Chosen on the drop-in panel (benchmarks/results/auto.md): with two
 # retries and 0.3 first every set keeps the rule (worst -0.30, vowel), with
-# three iris and vowel lose 0.53 and 0.52; the former judge (a 10 % limit on the rise
-# of the held-out loss, one retry, 0.37 first, no refit) lost 0.74-1.58
+# three iris and vowel lose 0.53 and 0.52; the former judge (a 10 % limit on the
+# rise of the held-out loss, one retry, 0.37 first, no refit) lost 0.74-1.58
 # points on iris, letter and vowel.
 AUTO_RETRIES = 2
 AUTO_Z = 1.0
@@ -365,18 +367,19 @@ class Auto(Gradual):
 
     The search starts from the default model: at the end of the dense phase
     the network is pruned to ``AUTO_FIRST`` (the default sparsity), a step
-    kept without judgement. Once it has recovered, its held-out score and
-    each held-out sample's smoothed score are the reference. After each
-    further step's recovery they are measured again: the step is kept (a
-    checkpoint of the weights) if the score is within ``pruning_tol`` of the
-    reference and the paired change of the smoothed scores, ``AUTO_Z``
-    standard errors below its mean, is too; otherwise it gets
+    judged against the dense network but kept unless it is shown to lose
+    (:meth:`passes`). Once it has recovered, its held-out score and each
+    held-out sample's smoothed score are the reference. After each further
+    step's recovery they are measured again: the step is kept (a checkpoint
+    of the weights) if the score is within ``pruning_tol`` of the reference
+    and the paired change of the smoothed scores, ``AUTO_Z`` standard errors
+    below its mean, is too. A step that fails (the first one included) gets
     ``AUTO_RETRIES`` more recovery intervals and is then reverted to the last
     checkpoint, which ends the search. Each step is one entry of
     ``pruning_history_`` (target, sparsity, held-out score, reference,
-    change, its standard error, kept, judged; the first step's reference is
-    the dense network). A ladder that does not start at ``AUTO_FIRST`` (one
-    step, or a network already that sparse) judges every step against the
+    change, its standard error, kept, and ``start`` for the first step). A
+    ladder that does not start at ``AUTO_FIRST`` (one step, or a network
+    already that sparse) judges every step by the strict test against the
     network as the search found it.
     """
 
@@ -417,14 +420,20 @@ class Auto(Gradual):
         if not plan.targets:
             pruner.end_rounds(state)
             return False
-        n = rounds_due(len(plan.targets), self.epochs_left(pruner, plan, state))
+        # The search starts from the default model: the step to AUTO_FIRST is
+        # kept unless it is shown to lose (:meth:`passes`), and once it has
+        # recovered it is the reference of the steps beyond. It is proposed
+        # alone, however short the budget; later steps may be taken several
+        # at a time so that each gets an epoch.
+        plan.starting = first and plan.targets[0] == AUTO_FIRST
+        n = (
+            1
+            if plan.starting
+            else rounds_due(len(plan.targets), self.epochs_left(pruner, plan, state))
+        )
         target = None
         for _ in range(min(n, len(plan.targets))):
             target = plan.targets.popleft()
-        # The search starts from the default model: the step to AUTO_FIRST is
-        # kept unless it is shown to lose (:meth:`passes`), and once it has
-        # recovered it is the reference of the steps beyond.
-        plan.starting = first and target == AUTO_FIRST
         self.propose(pruner, state, target, train_loss)
         return True
 
@@ -467,7 +476,7 @@ class Auto(Gradual):
             held_out_change_se=float(change[1]),
             start=plan.starting,
         )
-        plan.proposed, plan.starting = None, False
+        plan.proposed = None
         if not ok:
             pruner.revert(state)
             plan.targets = []
