@@ -341,3 +341,60 @@ def test_kernels_load_from_the_disk_cache_in_a_new_process(tmp_path):
     ]
     assert runs[0] == ["0", "1"]  # compiled, then saved
     assert runs[1] == ["1", "0"]  # loaded
+
+
+@pytest.mark.parametrize("make", ["adam", "sgd"])
+def test_the_flat_numpy_step_gives_the_bits_of_the_step_layer_by_layer(
+    monkeypatch, make
+):
+    # Without the kernels the optimizer keeps its state in one flat array per
+    # name and steps all parameters at once; forced back to the step layer by
+    # layer (``_flat_ready`` false), it must give the same bits, through masks,
+    # L2 terms, a compressed layer (which ends the flat step) and a pickle.
+    import pickle
+
+    from skprune._optim import SGD
+
+    monkeypatch.setenv("SKPRUNE_NUMBA", "0")
+    rng = np.random.default_rng(0)
+    shapes = [(12, 7), (7, 3), (7,), (3,)]
+
+    def build(params):
+        if make == "adam":
+            return Adam(params, learning_rate_init=0.01)
+        return SGD(params, learning_rate_init=0.01, momentum=0.9, nesterov=True)
+
+    start = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    flat_params = [p.copy() for p in start]
+    layer_params = [p.copy() for p in start]
+    flat, layered = build(flat_params), build(layer_params)
+    assert flat._flat_ready()
+    layered._flat_ready = lambda: False
+    calls = []
+    original = flat._update_flat
+    flat._update_flat = lambda *a: calls.append(1) or original(*a)
+
+    def steps(n):
+        for _ in range(n):
+            grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+            l2 = [1e-3, 1e-3, 0.0, 0.0]
+            flat.update_params(flat_params, [g.copy() for g in grads], l2=l2)
+            layered.update_params(layer_params, [g.copy() for g in grads], l2=l2)
+        for a, b in zip(flat_params, layer_params):
+            np.testing.assert_array_equal(a, b)
+
+    steps(4)
+    assert len(calls) == 4
+    masks = [rng.random(shapes[0]) < 0.7, None, None, None]
+    for opt, params in ((flat, flat_params), (layered, layer_params)):
+        params[0] *= masks[0]
+        opt.apply_masks(masks)
+    steps(4)
+    assert len(calls) == 8 and flat._flat_ready()  # a masked layer stays flat
+    del flat._update_flat
+    flat = pickle.loads(pickle.dumps(flat))
+    assert not flat._flat_ready()  # its copies are no longer views
+    steps(2)
+    flat = build(flat_params)
+    flat.apply_masks([rng.random(shapes[0]) < 0.2, None, None, None])
+    assert flat.index[0] is not None and not flat._flat_ready()  # compressed
