@@ -7,12 +7,14 @@ on odd rounds) after one untimed warm-up fit; medians and their ratios.
 ``--auto`` adds PrunedMLPClassifier(sparsity="auto") (its search and its refit;
 its epochs are the refit's ``n_iter_``). ``--layered-step`` adds the default fit
 with the NumPy optimizer stepping layer by layer instead of once over its flat
-state (``_optim.optimizers``; the same bits, so the same epochs), with the
-median of the per-round ratio of the two.
+state (``_optim.optimizers``), ``--minibatch-gather`` the default fit with each
+minibatch gathered on its own instead of the data put in each epoch's order at
+once (``_optim.loop.EPOCH_GATHER_MAX_BYTES``): the same bits, so the same
+epochs; each with the median of its per-round ratio to the default fit.
 
     python benchmarks/digits_fit_time.py --rounds 9
     python benchmarks/digits_fit_time.py --rounds 9 --auto
-    python benchmarks/digits_fit_time.py --rounds 21 --layered-step
+    python benchmarks/digits_fit_time.py --rounds 21 --layered-step --minibatch-gather
 """
 
 import argparse
@@ -27,9 +29,20 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 from skprune import PrunedMLPClassifier
-from skprune._optim import optimizers
+from skprune._optim import loop, optimizers
 
-LAYERED = "PrunedMLPClassifier(), NumPy step layer by layer"
+# The default fit without one of its small-network fast paths (the same bits,
+# so the same epochs): flag, row name, and how to turn the path off.
+WITHOUT = {
+    "layered_step": (
+        "PrunedMLPClassifier(), NumPy step layer by layer",
+        lambda: setattr(optimizers._Optimizer, "_flat_ready", lambda self: False),
+    ),
+    "minibatch_gather": (
+        "PrunedMLPClassifier(), minibatches gathered one by one",
+        lambda: setattr(loop, "EPOCH_GATHER_MAX_BYTES", 0),
+    ),
+}
 
 
 def main(argv=None):
@@ -42,6 +55,11 @@ def main(argv=None):
         "--layered-step",
         action="store_true",
         help="add the default fit with the optimizer's step layer by layer",
+    )
+    parser.add_argument(
+        "--minibatch-gather",
+        action="store_true",
+        help="add the default fit with each minibatch gathered on its own",
     )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
@@ -62,18 +80,20 @@ def main(argv=None):
         models['PrunedMLPClassifier(sparsity="auto")'] = lambda: PrunedMLPClassifier(
             sparsity="auto", random_state=0
         )
-    if args.layered_step:
-        models[LAYERED] = models["PrunedMLPClassifier()"]
-    flat_ready = optimizers._Optimizer._flat_ready
+    variants = {
+        WITHOUT[flag][0]: WITHOUT[flag][1] for flag in WITHOUT if getattr(args, flag)
+    }
+    for name in variants:
+        models[name] = models["PrunedMLPClassifier()"]
+    saved = optimizers._Optimizer._flat_ready, loop.EPOCH_GATHER_MAX_BYTES
     times = {name: [] for name in models}
     epochs = {}
     for r in range(args.rounds):
         order = list(models) if r % 2 == 0 else list(models)[::-1]
         for name in order:
-            layered = name == LAYERED
-            optimizers._Optimizer._flat_ready = (
-                (lambda self: False) if layered else flat_ready
-            )
+            optimizers._Optimizer._flat_ready, loop.EPOCH_GATHER_MAX_BYTES = saved
+            if name in variants:
+                variants[name]()
             start = time.perf_counter()
             model = models[name]().fit(X_train, y_train)
             times[name].append(time.perf_counter() - start)
@@ -87,11 +107,10 @@ def main(argv=None):
     for name, values in times.items():
         median = np.median(values)
         print(f"| {name} | {epochs[name]} | {median:.3f} | {reference / median:.2f} |")
-    if args.layered_step:
-        ratio = np.median(
-            np.array(times[LAYERED]) / np.array(times["PrunedMLPClassifier()"])
-        )
-        print(f"\nper-round ratio, layer by layer / flat step: {ratio:.3f}")
+    default = np.array(times["PrunedMLPClassifier()"])
+    for name in variants:
+        ratio = np.median(np.array(times[name]) / default)
+        print(f"\nper-round ratio, {name} / PrunedMLPClassifier(): {ratio:.3f}")
 
 
 if __name__ == "__main__":

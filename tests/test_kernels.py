@@ -398,3 +398,28 @@ def test_the_flat_numpy_step_gives_the_bits_of_the_step_layer_by_layer(
     flat = build(flat_params)
     flat.apply_masks([rng.random(shapes[0]) < 0.2, None, None, None])
     assert flat.index[0] is not None and not flat._flat_ready()  # compressed
+
+
+@pytest.mark.parametrize("setting", ["0", "1"])
+def test_small_data_shuffled_once_per_epoch_gives_the_minibatch_gathers_bits(
+    monkeypatch, digits_600, setting
+):
+    # Data of at most EPOCH_GATHER_MAX_BYTES is put in the epoch's order at
+    # once and sliced into minibatches; the rows are those of the minibatch
+    # gather, so the fit is the same to the bit (sample weights included).
+    X, y = digits_600
+    X = X.astype(np.float32)
+    assert X.nbytes <= _loop.EPOCH_GATHER_MAX_BYTES
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, size=y.size)
+    fits = []
+    for limit in (_loop.EPOCH_GATHER_MAX_BYTES, 0):
+        monkeypatch.setattr(_loop, "EPOCH_GATHER_MAX_BYTES", limit)
+        monkeypatch.setenv("SKPRUNE_NUMBA", setting)
+        clf = PrunedMLPClassifier((30,), max_iter=8, sparsity=0.9, random_state=0)
+        fits.append(clf.fit(X, y, sample_weight=weights))
+    whole, gathered = fits
+    assert whole.loss_curve_ == gathered.loss_curve_
+    for a, b in zip(whole.sparse_coefs_, gathered.sparse_coefs_):
+        np.testing.assert_array_equal(a.toarray(), b.toarray())
+    for a, b in zip(whole.intercepts_, gathered.intercepts_):
+        np.testing.assert_array_equal(a, b)
