@@ -36,7 +36,7 @@ from skprune._optim import loop, optimizers
 WITHOUT = {
     "layered_step": (
         "PrunedMLPClassifier(), NumPy step layer by layer",
-        lambda: setattr(optimizers._Optimizer, "_flat_ready", lambda self: False),
+        lambda: setattr(optimizers._Optimizer, "_flat_ready", lambda self, g: False),
     ),
     "minibatch_gather": (
         "PrunedMLPClassifier(), minibatches gathered one by one",

@@ -343,14 +343,18 @@ def test_kernels_load_from_the_disk_cache_in_a_new_process(tmp_path):
     assert runs[1] == ["1", "0"]  # loaded
 
 
-@pytest.mark.parametrize("make", ["adam", "sgd"])
+@pytest.mark.parametrize(
+    "make, dtype",
+    [("adam", np.float32), ("sgd", np.float32), ("sgd_plain", np.float64)],
+)
 def test_the_flat_numpy_step_gives_the_bits_of_the_step_layer_by_layer(
-    monkeypatch, make
+    monkeypatch, make, dtype
 ):
     # Without the kernels the optimizer keeps its state in one flat array per
     # name and steps all parameters at once; forced back to the step layer by
     # layer (``_flat_ready`` false), it must give the same bits, through masks,
-    # L2 terms, a compressed layer (which ends the flat step) and a pickle.
+    # L2 terms, a pickle (after which the flat arrays are rebuilt) and a
+    # compressed layer (which ends the flat step).
     import pickle
 
     from skprune._optim import SGD
@@ -362,42 +366,87 @@ def test_the_flat_numpy_step_gives_the_bits_of_the_step_layer_by_layer(
     def build(params):
         if make == "adam":
             return Adam(params, learning_rate_init=0.01)
-        return SGD(params, learning_rate_init=0.01, momentum=0.9, nesterov=True)
+        nesterov = make == "sgd"
+        return SGD(params, learning_rate_init=0.01, momentum=0.9, nesterov=nesterov)
 
-    start = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    start = [rng.standard_normal(s).astype(dtype) for s in shapes]
     flat_params = [p.copy() for p in start]
     layer_params = [p.copy() for p in start]
     flat, layered = build(flat_params), build(layer_params)
-    assert flat._flat_ready()
-    layered._flat_ready = lambda: False
+    layered._flat_ready = lambda grads: False
     calls = []
-    original = flat._update_flat
-    flat._update_flat = lambda *a: calls.append(1) or original(*a)
 
-    def steps(n):
+    def steps(n, expect_flat):
         for _ in range(n):
-            grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+            grads = [rng.standard_normal(s).astype(dtype) for s in shapes]
+            calls.append(flat._flat_ready(grads))
             l2 = [1e-3, 1e-3, 0.0, 0.0]
             flat.update_params(flat_params, [g.copy() for g in grads], l2=l2)
             layered.update_params(layer_params, [g.copy() for g in grads], l2=l2)
         for a, b in zip(flat_params, layer_params):
             np.testing.assert_array_equal(a, b)
+        assert calls[-n:] == [expect_flat] * n
 
-    steps(4)
-    assert len(calls) == 4
+    steps(4, True)
     masks = [rng.random(shapes[0]) < 0.7, None, None, None]
     for opt, params in ((flat, flat_params), (layered, layer_params)):
         params[0] *= masks[0]
         opt.apply_masks(masks)
-    steps(4)
-    assert len(calls) == 8 and flat._flat_ready()  # a masked layer stays flat
-    del flat._update_flat
+    steps(4, True)  # a masked layer stays flat
     flat = pickle.loads(pickle.dumps(flat))
-    assert not flat._flat_ready()  # its copies are no longer views
-    steps(2)
-    flat = build(flat_params)
-    flat.apply_masks([rng.random(shapes[0]) < 0.2, None, None, None])
-    assert flat.index[0] is not None and not flat._flat_ready()  # compressed
+    assert all(m.base is flat._flat["_scratch"] for m in flat._scratch)
+    steps(3, True)  # the copy's flat arrays hold its state
+    masks = [rng.random(shapes[0]) < 0.2, None, None, None]
+    for opt, params in ((flat, flat_params), (layered, layer_params)):
+        params[0] *= masks[0]
+        opt.apply_masks(masks)
+    assert flat.index[0] is not None
+    steps(3, False)  # compressed: layer by layer, the flat arrays let go
+    assert flat._flat is None
+    # Gradients of another dtype than the state's take the layer-by-layer step.
+    other = build([p.copy() for p in start])
+    assert not other._flat_ready([np.zeros(s, np.float16) for s in shapes])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(granularity="neuron", sparsity=0.3),  # units removed: state moved
+        dict(solver="sgd", sparsity=0.3, learning_rate="adaptive"),
+    ],
+)
+def test_numpy_fits_with_the_flat_step_give_the_bits_of_the_step_layer_by_layer(
+    monkeypatch, digits_600, params
+):
+    # Whole fits, NumPy only: shrinking (remap) and partial_fit's copies of the
+    # training state keep the flat step (at every step: no layer's state is
+    # compressed at 0.3) and the same bits.
+    from skprune._optim import optimizers
+
+    monkeypatch.setenv("SKPRUNE_NUMBA", "0")
+    X, y = digits_600
+    fits, flat_steps = [], {False: [], True: []}
+    ready = optimizers._Optimizer._flat_ready
+    for layered in (False, True):
+
+        def counted(self, grads, layered=layered):
+            flat = False if layered else ready(self, grads)
+            flat_steps[layered].append(flat)
+            return flat
+
+        monkeypatch.setattr(optimizers._Optimizer, "_flat_ready", counted)
+        clf = PrunedMLPClassifier((30, 20), max_iter=10, random_state=0, **params)
+        with pytest.warns(Warning):
+            clf.fit(X, y)
+            clf.partial_fit(X, y)
+        fits.append(clf)
+    assert all(flat_steps[False]) and len(flat_steps[True]) == len(flat_steps[False])
+    flat, layer_by_layer = fits
+    assert flat.loss_curve_ == layer_by_layer.loss_curve_
+    for a, b in zip(flat.sparse_coefs_, layer_by_layer.sparse_coefs_):
+        np.testing.assert_array_equal(a.toarray(), b.toarray())
+    for a, b in zip(flat.intercepts_, layer_by_layer.intercepts_):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("setting", ["0", "1"])
@@ -411,12 +460,27 @@ def test_small_data_shuffled_once_per_epoch_gives_the_minibatch_gathers_bits(
     X = X.astype(np.float32)
     assert X.nbytes <= _loop.EPOCH_GATHER_MAX_BYTES
     weights = np.random.default_rng(0).uniform(0.5, 2.0, size=y.size)
-    fits = []
+    fits, gathers = [], []
+    take = Workspace.take
+
+    def counted(self, name, a, indices):
+        gathers.append(name)
+        return take(self, name, a, indices)
+
+    monkeypatch.setattr(Workspace, "take", counted)
     for limit in (_loop.EPOCH_GATHER_MAX_BYTES, 0):
         monkeypatch.setattr(_loop, "EPOCH_GATHER_MAX_BYTES", limit)
         monkeypatch.setenv("SKPRUNE_NUMBA", setting)
         clf = PrunedMLPClassifier((30,), max_iter=8, sparsity=0.9, random_state=0)
         fits.append(clf.fit(X, y, sample_weight=weights))
+        # Per epoch, once each (X until a sparse input layer reads the data
+        # itself); or per minibatch.
+        if limit:
+            assert gathers.count("Y_epoch") == gathers.count("sw_epoch") == 8
+            assert 1 <= gathers.count("X_epoch") <= 8 and "Y" not in gathers
+        else:
+            assert "Y_epoch" not in gathers and gathers.count("Y") == 8 * 3
+        gathers.clear()
     whole, gathered = fits
     assert whole.loss_curve_ == gathered.loss_curve_
     for a, b in zip(whole.sparse_coefs_, gathered.sparse_coefs_):

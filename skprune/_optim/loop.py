@@ -22,13 +22,14 @@ from .._kernels import SparseLayer, compiled, sparse_pays
 from .callbacks import EpochEnd
 from .state import DivergenceError
 
-# Training data of at most this many bytes (X, dense) is put in the epoch's
-# shuffled order at once, and each minibatch is then a slice of it, instead of
-# being gathered minibatch by minibatch: on small data the gathers' calls, not
-# their bytes, are the cost (the same rows, so the same results). Larger data
-# keeps the minibatch gather, whose buffer stays in cache. On digits the default
-# fit is 1.03-1.09 times faster (benchmarks/digits_fit_time.py
-# --minibatch-gather, results/digits_fit_time.md).
+# Training data of at most this many bytes (X, dense, with Y and the sample
+# weights) is put in the epoch's shuffled order at once, and each minibatch is
+# then a slice of it, instead of being gathered minibatch by minibatch: on
+# small data the gathers' calls, not their bytes, are the cost (the same rows,
+# so the same results). Larger data keeps the minibatch gather, whose buffer
+# stays in cache. On digits the default fit is 1.03-1.09 times faster
+# (benchmarks/digits_fit_time.py --minibatch-gather,
+# results/digits_fit_time.md).
 EPOCH_GATHER_MAX_BYTES = 1 << 21
 
 
@@ -232,6 +233,11 @@ def _shuffled(sample_idx, rng):
     return sample_idx[order]
 
 
+def _nbytes(*arrays):
+    """Bytes of the arrays given (None counts for nothing)."""
+    return sum(a.nbytes for a in arrays if a is not None)
+
+
 def _epoch(
     trainer, X, Y, sample_weight, sample_idx, batch_size, weight_scale, workspace
 ):
@@ -254,9 +260,13 @@ def _epoch(
     kernels = compiled() if optimizer.use_kernels else None
     workspace = Workspace() if workspace is None else workspace
     dense_X = isinstance(X, np.ndarray)
-    whole = settings.shuffle and dense_X and X.nbytes <= EPOCH_GATHER_MAX_BYTES
+    whole = (
+        settings.shuffle
+        and dense_X
+        and _nbytes(X, Y, sample_weight) <= EPOCH_GATHER_MAX_BYTES
+    )
+    X_epoch = None  # gathered at its first use (a sparse input layer has none)
     if whole:
-        X_epoch = workspace.take("X_epoch", X, sample_idx)
         Y_epoch = workspace.take("Y_epoch", Y, sample_idx)
         if sample_weight is not None:
             sw_epoch = workspace.take("sw_epoch", sample_weight, sample_idx)
@@ -280,6 +290,8 @@ def _epoch(
             XT = workspace.array("X", (X.shape[1], n_batch), X.dtype)
             Xb = layers[0].gather(X, sample_idx[batch], XT).T
         elif whole:
+            if X_epoch is None:
+                X_epoch = workspace.take("X_epoch", X, sample_idx)
             Xb = X_epoch[batch]
         else:
             Xb = workspace.take("X", X, idx) if dense_X else X[idx]

@@ -41,6 +41,7 @@ class _Optimizer:
     """
 
     state_names = ()
+    _flat = _flat_views = _gradient_views = None
     # Samples the learning-rate schedule's clock is behind the samples seen,
     # after learning-rate rewinding (:meth:`rewind_schedule`).
     clock_offset = 0
@@ -50,49 +51,73 @@ class _Optimizer:
         self.masks = [None] * len(params)
         # Fused compiled steps (same results, see ``_kernels``) when available.
         self.use_kernels = use_kernels(sum(p.size for p in params))
-        # Without them, the state of every parameter lives in one flat array
-        # per name (the per-parameter arrays are views of it), so that a step
-        # runs each of its ufuncs once over all parameters instead of once per
-        # parameter: on a small network the calls, not the arithmetic, are
-        # the cost (``_flat_ready`` says when the views still hold).
-        self._flat = None
-        if not self.use_kernels and len({p.dtype for p in params}) == 1 and params:
-            dtype, size = params[0].dtype, sum(p.size for p in params)
-            names = (*self.state_names, "_scratch", "_gradients")
-            self._flat = {name: np.zeros(size, dtype=dtype) for name in names}
-            for name in names:
-                setattr(self, name, _views(self._flat[name], params))
-            # The views, to tell whether each list still holds them.
-            self._flat_views = [
-                (name, tuple(getattr(self, name)))
-                for name in (*self.state_names, "_scratch")
-            ]
-        else:
-            self._scratch = [np.empty_like(p) for p in params]
-            for name in self.state_names:
-                setattr(self, name, [np.zeros_like(p) for p in params])
+        self._scratch = [np.empty_like(p) for p in params]
+        for name in self.state_names:
+            setattr(self, name, [np.zeros_like(p) for p in params])
+        self._flatten()
 
-    def _flat_ready(self):
+    def _flatten(self):
+        """Without the kernels, put the state of every parameter in one flat
+        array per name (the per-parameter arrays become views of it, with
+        their values), so that a step runs each of its ufuncs once over all
+        the parameters instead of once per parameter: on a small network the
+        calls, not the arithmetic, are the cost. Only while no state is
+        compressed and all parameters share a dtype; ``_flat_ready`` says
+        when the views still hold."""
+        self._flat = self._flat_views = None
+        names = (*self.state_names, "_scratch")
+        arrays = self._scratch
+        if (
+            self.use_kernels
+            or not arrays
+            or not all(map(operator.is_, self.index, _NONES))
+            or len({a.dtype for a in arrays}) != 1
+        ):
+            return
+        dtype, size = arrays[0].dtype, sum(a.size for a in arrays)
+        flat = {name: np.empty(size, dtype=dtype) for name in (*names, "_gradients")}
+        for name in names:
+            current = getattr(self, name)
+            np.concatenate([a.reshape(-1) for a in current], out=flat[name])
+            setattr(self, name, _views(flat[name], current))
+        self._gradient_views = _views(flat["_gradients"], arrays)
+        self._flat = flat
+        # The views, to tell whether each list still holds them.
+        self._flat_views = [(name, tuple(getattr(self, name))) for name in names]
+
+    def _flat_ready(self, grads):
         """Whether one step over the flat state arrays may serve all the
-        parameters: no compressed state, and every state array still the
-        view it was (applying masks, moving to another shape or a reload
-        replace some of them, and the steps then go parameter by parameter)."""
-        if self._flat is None or not all(map(operator.is_, self.index, _NONES)):
+        parameters: no compressed state, gradients of the state's dtype, and
+        every state array still the view it was (compressing a layer's
+        state replaces some of them; the steps then go parameter by
+        parameter, and the flat arrays are let go)."""
+        flat = self._flat
+        if flat is None:
             return False
-        return all(
-            all(map(operator.is_, getattr(self, name), views))
-            for name, views in self._flat_views
+        dtype = flat["_scratch"].dtype
+        ready = (
+            all(map(operator.is_, self.index, _NONES))
+            and all(g.dtype == dtype for g in grads)
+            and all(
+                all(map(operator.is_, getattr(self, name), views))
+                for name, views in self._flat_views
+            )
         )
+        if not ready:
+            self._flat = self._flat_views = self._gradient_views = None
+        return ready
 
     def __getstate__(self):
-        # A pickle copies each view on its own: the flat arrays would no
-        # longer hold the state, so they are not kept.
+        # A pickle (or a copy) copies each view on its own: the flat arrays
+        # are left out and rebuilt from the copies (``__setstate__``).
         state = self.__dict__.copy()
-        if state.get("_flat") is not None:
-            state["_flat"] = None
-            state.pop("_gradients", None)
-            state.pop("_flat_views", None)
+        for name in ("_flat", "_flat_views", "_gradient_views"):
+            state.pop(name, None)
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._flatten()
 
     def apply_masks(self, masks):
         """Zero (or drop) the state of pruned weights so they never move again.
@@ -142,6 +167,7 @@ class _Optimizer:
             if self.masks[i] is not None:
                 self.masks[i] = layout.move(self.masks[i])
             self._scratch[i] = np.empty(layout.shape, dtype=self._scratch[i].dtype)
+        self._flatten()
 
     def reset(self):
         """Forget the moments (keeping which weights are pruned), as if new."""
@@ -177,9 +203,10 @@ class _Optimizer:
         ----------
         params : list of ndarray
         grads : list of ndarray
-            Gradients of the loss (overwritten). For a parameter whose state is
-            compressed, the gradient may come packed: a 1-D array over the kept
-            weights ``self.index[i]`` (a sparse layer computes only those).
+            Gradients of the loss (they may be overwritten). For a parameter
+            whose state is compressed, the gradient may come packed: a 1-D
+            array over the kept weights ``self.index[i]`` (a sparse layer
+            computes only those).
         l2 : list of float, default=None
             Per parameter, the coefficient ``c`` of an L2 term whose gradient
             ``c * param`` is added to ``grads`` here, where it is cheapest (for a
@@ -187,7 +214,7 @@ class _Optimizer:
         """
         self._begin_step()
         kernels = compiled() if self.use_kernels else None
-        if kernels is None and self._flat_ready():
+        if kernels is None and self._flat_ready(grads):
             self._update_flat(params, grads, l2)
             return
         scalars = None  # the kernels' per-step scalars, in the parameters' dtype
@@ -223,7 +250,7 @@ class _Optimizer:
         on every weight as layer by layer, so the same results)."""
         flat = self._flat
         np.concatenate([g.reshape(-1) for g in grads], out=flat["_gradients"])
-        for i, (p, g) in enumerate(zip(params, self._gradients)):
+        for i, (p, g) in enumerate(zip(params, self._gradient_views)):
             c = 0.0 if l2 is None else l2[i]
             if c:
                 g += np.multiply(p, c, out=self._scratch[i])
