@@ -26,6 +26,16 @@ def _fit(monkeypatch, setting, X, y, sparse_input=False, **params):
     return PrunedMLPClassifier(random_state=0, **params).fit(X, y)
 
 
+def _assert_same_bits(a, b):
+    """Two fitted models are the same to the bit: loss curve, weights, biases."""
+    assert a.loss_curve_ == b.loss_curve_
+    for x, y in zip(a.sparse_coefs_, b.sparse_coefs_):
+        np.testing.assert_array_equal(x.toarray(), y.toarray())
+    for x, y in zip(a.intercepts_, b.intercepts_):
+        np.testing.assert_array_equal(x, y)
+    assert a.sparsity_ == b.sparsity_
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -41,12 +51,7 @@ def test_kernels_match_numpy_bit_for_bit(monkeypatch, digits_600, params):
     X, y = digits_600
     reference = _fit(monkeypatch, "0", X, y, **params)
     fused = _fit(monkeypatch, "1", X, y, **params)
-    assert fused.loss_curve_ == reference.loss_curve_
-    for a, b in zip(fused.sparse_coefs_, reference.sparse_coefs_):
-        np.testing.assert_array_equal(a.toarray(), b.toarray())
-    for a, b in zip(fused.intercepts_, reference.intercepts_):
-        np.testing.assert_array_equal(a, b)
-    assert fused.sparsity_ == reference.sparsity_
+    _assert_same_bits(fused, reference)
 
 
 def test_kernels_keep_pruned_weights_and_state_at_zero(monkeypatch):
@@ -441,12 +446,7 @@ def test_numpy_fits_with_the_flat_step_give_the_bits_of_the_step_layer_by_layer(
             clf.partial_fit(X, y)
         fits.append(clf)
     assert all(flat_steps[False]) and len(flat_steps[True]) == len(flat_steps[False])
-    flat, layer_by_layer = fits
-    assert flat.loss_curve_ == layer_by_layer.loss_curve_
-    for a, b in zip(flat.sparse_coefs_, layer_by_layer.sparse_coefs_):
-        np.testing.assert_array_equal(a.toarray(), b.toarray())
-    for a, b in zip(flat.intercepts_, layer_by_layer.intercepts_):
-        np.testing.assert_array_equal(a, b)
+    _assert_same_bits(*fits)
 
 
 @pytest.mark.parametrize("setting", ["0", "1"])
@@ -481,9 +481,4 @@ def test_small_data_shuffled_once_per_epoch_gives_the_minibatch_gathers_bits(
         else:
             assert "Y_epoch" not in gathers and gathers.count("Y") == 8 * 3
         gathers.clear()
-    whole, gathered = fits
-    assert whole.loss_curve_ == gathered.loss_curve_
-    for a, b in zip(whole.sparse_coefs_, gathered.sparse_coefs_):
-        np.testing.assert_array_equal(a.toarray(), b.toarray())
-    for a, b in zip(whole.intercepts_, gathered.intercepts_):
-        np.testing.assert_array_equal(a, b)
+    _assert_same_bits(*fits)
