@@ -27,7 +27,7 @@ from .state import DivergenceError
 # then a slice of it, instead of being gathered minibatch by minibatch: on
 # small data the gathers' calls, not their bytes, are the cost (the same rows,
 # so the same results). Larger data keeps the minibatch gather, whose buffer
-# stays in cache. On digits the default fit is 1.03-1.09 times faster
+# stays in cache. On digits the default fit is 1.01-1.09 times faster
 # (benchmarks/digits_fit_time.py --minibatch-gather,
 # results/digits_fit_time.md).
 EPOCH_GATHER_MAX_BYTES = 1 << 21

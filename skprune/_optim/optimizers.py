@@ -7,7 +7,7 @@ dropped) when masks are applied. With the optional compiled kernels
 (``_kernels``) a step is one fused pass per layer, with the same results.
 Without them the state lives in one flat array per name and a step runs each
 ufunc once over all the parameters (same results): on a 64-100-10 network the
-default digits fit is 1.11 times faster than stepping layer by layer
+default digits fit is 1.11-1.16 times faster than stepping layer by layer
 (``benchmarks/digits_fit_time.py --layered-step``), on 784-300-100-10 the
 same (0.995).
 """
