@@ -7,7 +7,7 @@ dropped) when masks are applied. With the optional compiled kernels
 (``_kernels``) a step is one fused pass per layer, with the same results.
 Without them the state lives in one flat array per name and a step runs each
 ufunc once over all the parameters (same results): on a 64-100-10 network the
-default digits fit is 1.11-1.16 times faster than stepping layer by layer
+default digits fit is 1.03-1.16 times faster than stepping layer by layer
 (``benchmarks/digits_fit_time.py --layered-step``), on 784-300-100-10 the
 same (0.995).
 """
@@ -214,9 +214,14 @@ class _Optimizer:
         """
         self._begin_step()
         kernels = compiled() if self.use_kernels else None
-        if kernels is None and self._flat_ready(grads):
-            self._update_flat(params, grads, l2)
-            return
+        # Without the kernels, and while the flat state holds: the gradients
+        # are copied into one flat array, take their L2 term and mask layer by
+        # layer as below, and the step runs once over all of them (the same
+        # operations on every weight as layer by layer, so the same results).
+        flat = self._flat if kernels is None and self._flat_ready(grads) else None
+        if flat is not None:
+            np.concatenate([g.reshape(-1) for g in grads], out=flat["_gradients"])
+            grads = self._gradient_views
         scalars = None  # the kernels' per-step scalars, in the parameters' dtype
         for i, (p, g) in enumerate(zip(params, grads)):
             c = 0.0 if l2 is None else l2[i]
@@ -233,8 +238,9 @@ class _Optimizer:
                     g += np.multiply(p, c, out=out)
                 if self.masks[i] is not None:
                     g *= self.masks[i]
-                self._step(g, out, *self._state(i))
-                p += out
+                if flat is None:
+                    self._step(g, out, *self._state(i))
+                    p += out
             else:
                 if g.size == p.size:  # else already packed: kept weights only
                     g = g.ravel()[idx]
@@ -242,27 +248,11 @@ class _Optimizer:
                     g += c * p.ravel()[idx]
                 self._step(g, self._scratch[i], *self._state(i))
                 p.reshape(-1)[idx] += self._scratch[i]
-
-    def _update_flat(self, params, grads, l2):
-        """:meth:`update_params` over the flat state: the gradients are
-        copied into one flat array, take their L2 term and mask layer by
-        layer, and the step runs once over all of them (the same operations
-        on every weight as layer by layer, so the same results)."""
-        flat = self._flat
-        np.concatenate([g.reshape(-1) for g in grads], out=flat["_gradients"])
-        for i, (p, g) in enumerate(zip(params, self._gradient_views)):
-            c = 0.0 if l2 is None else l2[i]
-            if c:
-                g += np.multiply(p, c, out=self._scratch[i])
-            if self.masks[i] is not None:
-                g *= self.masks[i]
-        self._step(
-            flat["_gradients"],
-            flat["_scratch"],
-            *(flat[name] for name in self.state_names),
-        )
-        for p, out in zip(params, self._scratch):
-            p += out
+        if flat is not None:
+            names = ("_gradients", "_scratch", *self.state_names)
+            self._step(*(flat[name] for name in names))
+            for p, out in zip(params, self._scratch):
+                p += out
 
     def _state(self, i):
         """The state arrays of parameter ``i``, in ``state_names`` order."""
