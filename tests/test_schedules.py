@@ -3,7 +3,6 @@
 import math
 import pickle
 import warnings
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -450,10 +449,10 @@ def test_auto_refuses_the_default_step_only_on_evidence_of_a_loss():
     assert first["accepted"] and first["start"]
     assert first["held_out_change"] == -0.015 and first["iteration"] < 8
     # The same evidence for a later step: refused.
-    later = SimpleNamespace(starting=False, reference_score=0.9)
+    later = Plan(starting=False, reference_score=0.9)
     assert pruner.tol == tol
     assert not sched.Auto.passes(pruner, later, 0.9, (-0.015, 0.006 / z))
-    first_step = SimpleNamespace(starting=True, reference_score=0.9)
+    first_step = Plan(starting=True, reference_score=0.9)
     assert sched.Auto.passes(pruner, first_step, 0.9, (-0.015, 0.006 / z))
 
 
