@@ -91,6 +91,12 @@ def main(argv=None):
     )
     parser.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    if args.retries is not None and args.retries < 0:
+        parser.error(f"--retries {args.retries}: must be at least 0")
+    if args.recovery_share is not None and not 0.0 <= args.recovery_share <= 1.0:
+        parser.error(f"--recovery-share {args.recovery_share}: must be in [0, 1]")
+    if args.patience is not None and args.patience < 1:
+        parser.error(f"--patience {args.patience}: must be at least 1")
     script = benchmark_script(args.script)
     if script is None:
         parser.error(f"{args.script}: not a benchmark of this directory")

@@ -6,8 +6,9 @@ max_iter=E, **config)`` for every configuration of ``--configs`` (JSON dicts of
 extra parameters; default ``{}``, ``{"pruning_scope": "erk"}`` and
 ``{"pruning_schedule": "rigl", "pruning_scope": "erk"}``) against
 
-1. the dense ``MLPClassifier(random_state=seed, max_iter=E)`` (its defaults
-   otherwise: hidden (100,)), and
+1. the dense ``MLPClassifier(hidden_layer_sizes=H, random_state=seed,
+   max_iter=E)`` (its defaults otherwise; H is ``--hidden``, default (100,),
+   MLPClassifier's default; the pruned networks get the same H), and
 2. the *equal-nonzeros* dense baseline: ``MLPClassifier`` with the hidden sizes
    scaled by a common factor so that its weight count (coefs only, no biases)
    equals the (1 - s) * n_weights the pruned networks keep. With one hidden
@@ -137,22 +138,30 @@ def parse_config(text):
     return value
 
 
-def make_jobs(sparsities, configs, n_features, n_classes, epochs):
-    """The rows of one set's table: ``(row key, description, factory(seed))``."""
-    n_dense = coef_count(n_features, HIDDEN, n_classes)
+def make_jobs(sparsities, configs, n_features, n_classes, epochs, hidden=HIDDEN):
+    """The rows of one set's table: ``(row key, description, factory(seed))``.
+
+    ``hidden`` is the hidden layer sizes of the dense and pruned networks
+    (MLPClassifier's default ``(100,)`` unless ``--hidden`` says otherwise).
+    """
+    hidden = tuple(hidden)
+    n_dense = coef_count(n_features, hidden, n_classes)
     jobs = [
         dict(
             kind="dense",
-            label=f"dense MLPClassifier (h={HIDDEN[0]})",
+            label=f"dense MLPClassifier (h={','.join(map(str, hidden))})",
             sparsity=None,
             config=None,
-            hidden=HIDDEN,
+            hidden=hidden,
             weights=n_dense,
-            make=lambda seed: MLPClassifier(random_state=seed, max_iter=epochs),
+            make=lambda seed, hidden=hidden: MLPClassifier(
+                hidden_layer_sizes=hidden, random_state=seed, max_iter=epochs
+            ),
         )
     ]
+    full = hidden
     for s in sparsities:
-        hidden = equal_nonzeros_hidden(n_features, HIDDEN, n_classes, (1 - s) * n_dense)
+        hidden = equal_nonzeros_hidden(n_features, full, n_classes, (1 - s) * n_dense)
         jobs.append(
             dict(
                 kind="equal",
@@ -173,10 +182,14 @@ def make_jobs(sparsities, configs, n_features, n_classes, epochs):
                     label=config_label(config),
                     sparsity=s,
                     config=config,
-                    hidden=HIDDEN,
+                    hidden=full,
                     weights=None,
                     make=lambda seed, s=s, config=config: PrunedMLPClassifier(
-                        sparsity=s, random_state=seed, max_iter=epochs, **config
+                        hidden_layer_sizes=full,
+                        sparsity=s,
+                        random_state=seed,
+                        max_iter=epochs,
+                        **config,
                     ),
                 )
             )
@@ -248,7 +261,7 @@ def run(args, sets, configs, paths):
         X_train, X_test, y_train, _ = data0
         n_features, n_classes = X_train.shape[1], len(np.unique(y_train))
         jobs, n_dense = make_jobs(
-            args.sparsities, configs, n_features, n_classes, args.epochs
+            args.sparsities, configs, n_features, n_classes, args.epochs, args.hidden
         )
         all_jobs[name] = jobs
         info[name] = {
@@ -424,11 +437,13 @@ def report(args, info, all_jobs, records, elapsed, configs):
         f"{args.seeds} seed{'s' if args.seeds > 1 else ''} "
         f"(0{f'..{args.seeds - 1}' if args.seeds > 1 else ''}); every model gets "
         f"random_state=seed and max_iter={args.epochs}. Dense: MLPClassifier with "
-        f"its defaults otherwise (hidden {HIDDEN}, adam). Equal-nonzeros dense: "
-        "MLPClassifier whose hidden size h' = max(1, round((1 - s) * 100)) gives it "
+        f"hidden_layer_sizes={tuple(args.hidden)} and its defaults otherwise (adam). "
+        "Equal-nonzeros dense: MLPClassifier whose hidden sizes, scaled by one "
+        "factor (h' = max(1, round((1 - s) * h)) for one hidden layer), give it "
         "(1 - s) of the dense weight count (coefs, no biases), about what the "
-        "pruned networks keep. Pruned: PrunedMLPClassifier(sparsity=s, "
-        f"random_state=seed, max_iter={args.epochs}, **config), configs:\n",
+        "pruned networks keep. Pruned: PrunedMLPClassifier(hidden_layer_sizes="
+        f"{tuple(args.hidden)}, sparsity=s, random_state=seed, "
+        f"max_iter={args.epochs}, **config), configs:\n",
         *[f"- `{json.dumps(c)}`: {config_label(c)}" for c in configs],
         "",
         "Fit order per seed: the table's rows top to bottom on even seeds, bottom "
@@ -528,6 +543,15 @@ def main(argv=None):
         "--epochs", type=int, default=100, help="max_iter of every model (100)"
     )
     parser.add_argument(
+        "--hidden",
+        nargs="+",
+        type=int,
+        default=list(HIDDEN),
+        metavar="H",
+        help="hidden layer sizes of the dense and pruned networks "
+        "(default: 100, MLPClassifier's default)",
+    )
+    parser.add_argument(
         "--seeds", type=int, default=3, help="number of seeds, 0..N-1 (default 3)"
     )
     parser.add_argument(
@@ -544,6 +568,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
+    if any(h < 1 for h in args.hidden):
+        parser.error("--hidden sizes must be at least 1")
     if any(not 0 < s < 1 for s in args.sparsities):
         parser.error("--sparsities must be in (0, 1)")
     if args.data_dir and not Path(args.data_dir).is_dir():
