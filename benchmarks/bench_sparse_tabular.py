@@ -74,7 +74,7 @@ DEFAULT_CONFIGS = [
 ]
 HIDDEN = (100,)  # MLPClassifier's default
 EPS = 1e-9
-RESERVED = ("sparsity", "random_state", "max_iter")
+RESERVED = ("sparsity", "random_state", "max_iter", "hidden_layer_sizes")
 PREPROCESSING = {
     "digits": "stratified 75/25 split per seed (random_state=seed), "
     "standardized on train",
@@ -132,8 +132,9 @@ def parse_config(text):
         raise argparse.ArgumentTypeError(f"{text!r}: expected a JSON object")
     clash = [k for k in RESERVED if k in value]
     if clash:
+        hint = "; use --hidden" if "hidden_layer_sizes" in clash else ""
         raise argparse.ArgumentTypeError(
-            f"{text!r}: {', '.join(clash)} are set by the benchmark"
+            f"{text!r}: {', '.join(clash)} are set by the benchmark{hint}"
         )
     return value
 
@@ -184,12 +185,14 @@ def make_jobs(sparsities, configs, n_features, n_classes, epochs, hidden=HIDDEN)
                     config=config,
                     hidden=full,
                     weights=None,
-                    make=lambda seed, s=s, config=config: PrunedMLPClassifier(
-                        hidden_layer_sizes=full,
-                        sparsity=s,
-                        random_state=seed,
-                        max_iter=epochs,
-                        **config,
+                    make=lambda seed, s=s, config=config, full=full: (
+                        PrunedMLPClassifier(
+                            hidden_layer_sizes=full,
+                            sparsity=s,
+                            random_state=seed,
+                            max_iter=epochs,
+                            **config,
+                        )
                     ),
                 )
             )
@@ -439,7 +442,8 @@ def report(args, info, all_jobs, records, elapsed, configs):
         f"random_state=seed and max_iter={args.epochs}. Dense: MLPClassifier with "
         f"hidden_layer_sizes={tuple(args.hidden)} and its defaults otherwise (adam). "
         "Equal-nonzeros dense: MLPClassifier whose hidden sizes, scaled by one "
-        "factor (h' = max(1, round((1 - s) * h)) for one hidden layer), give it "
+        "factor (h' = max(1, round((1 - s) * h)) for one hidden layer, the "
+        "positive root of a quadratic for several: equal_nonzeros_hidden), give it "
         "(1 - s) of the dense weight count (coefs, no biases), about what the "
         "pruned networks keep. Pruned: PrunedMLPClassifier(hidden_layer_sizes="
         f"{tuple(args.hidden)}, sparsity=s, random_state=seed, "
